@@ -1,0 +1,110 @@
+/**
+ * The core's configuration: one zod schema over the environment, parsed once at start-up. Only this
+ * module (and each adapter's own config module) reads `process.env`. A bad value fails fast, naming
+ * the variable and what it accepts. Every variable is listed in `.env.example` (a test keeps them in step).
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { LIVE_SOURCE_NAMES, type LiveSourceName } from './model.js';
+import { parseSourceNames, SOURCE_LIST_HINT } from './sources/names.js';
+
+const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const optionalString = z.preprocess(emptyToUndefined, z.string().trim().optional());
+const url = (fallback: string) =>
+  z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default(fallback));
+const int = (fallback: number, min: number, max: number) =>
+  z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number({ error: 'must be a whole number' })
+      .int({ error: 'must be a whole number' })
+      .min(min, { error: `must be at least ${min}` })
+      .max(max, { error: `must be at most ${max}` })
+      .default(fallback),
+  );
+
+const sourcesList = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .default(LIVE_SOURCE_NAMES.join(','))
+    .transform((value, ctx): LiveSourceName[] => {
+      const { names, unknown } = parseSourceNames(value);
+      if (unknown.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `unknown source(s) ${unknown.join(', ')}; use ${SOURCE_LIST_HINT}` });
+        return z.NEVER;
+      }
+      return names;
+    }),
+);
+
+const pathList = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+);
+
+/** Schema of the core's environment variables, with their defaults. */
+export const CoreEnvSchema = z.object({
+  SYNTH_SOURCES: sourcesList,
+  SYNTH_CORPUS: pathList,
+  SYNTH_ENGINE: z.preprocess(emptyToUndefined, z.enum(['extractive', 'llm'], { error: 'must be extractive or llm' }).default('extractive')),
+  SYNTH_MAX_PAPERS: int(20, 1, 200),
+  SYNTH_SOURCE_TIMEOUT_MS: int(20_000, 1_000, 120_000),
+  SYNTH_MAX_CONCURRENT_RUNS: int(2, 1, 32),
+  SYNTH_MAX_RUNS_PER_USER: int(2, 1, 20),
+  STORE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^(?:sqlite:\/\/.+|memory:\/\/|redis(?:s)?:\/\/.+)$/, { error: 'must be sqlite://PATH, memory:// or redis://HOST:PORT' })
+      .default('sqlite://.synthesize/store.sqlite'),
+  ),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    }).default('info'),
+  ),
+  CONTACT_EMAIL: z.preprocess(emptyToUndefined, z.email({ error: 'must be an e-mail address' }).optional()),
+  OPENALEX_BASE_URL: url('https://api.openalex.org'),
+  ARXIV_BASE_URL: url('https://export.arxiv.org/api'),
+  CROSSREF_BASE_URL: url('https://api.crossref.org'),
+  SEMANTIC_SCHOLAR_BASE_URL: url('https://api.semanticscholar.org/graph/v1'),
+  PUBMED_BASE_URL: url('https://eutils.ncbi.nlm.nih.gov/entrez/eutils'),
+  SEMANTIC_SCHOLAR_API_KEY: optionalString,
+  NCBI_API_KEY: optionalString,
+  LLM_PROVIDER: z.preprocess(emptyToUndefined, z.enum(['openai', 'anthropic'], { error: 'must be openai or anthropic' }).optional()),
+  LLM_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+  LLM_API_KEY: optionalString,
+  LLM_MODEL: optionalString,
+  LLM_MAX_TOKENS_PER_REPORT: int(200_000, 1_000, 10_000_000),
+});
+
+/** The parsed core configuration. */
+export type CoreConfig = z.infer<typeof CoreEnvSchema>;
+
+/**
+ * Parses an environment (default `process.env`) against a schema, throwing a {@link ConfigError} that
+ * names the first bad variable and what it accepts.
+ */
+export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const variable = String(issue.path[0] ?? 'environment');
+  const value = env[variable];
+  throw new ConfigError(variable, `${issue.message}${value !== undefined ? ` (got "${value}")` : ''}.`);
+}
+
+/** Loads the core configuration once. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): CoreConfig {
+  return parseEnv(CoreEnvSchema, env);
+}

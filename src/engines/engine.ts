@@ -1,0 +1,92 @@
+/**
+ * The judgement steps of a synthesis behind one interface, with two implementations: `extractive`
+ * (no key, no model; the default) and `llm`. Ranking, de-duplication, the quote invariant and the
+ * report contract belong to the core, so an engine cannot weaken them.
+ */
+import type { Logger } from 'pino';
+import type { ProgressEventInput } from '../events.js';
+import type { Claim, ClaimDraft, Methodology, Paper, Reference, Review, Verification } from '../model.js';
+
+/** What the engine plans from the question. */
+export interface Plan {
+  /** The query text sent to every source that has no query of its own in `perSource`. */
+  query: string;
+  /** Per-source query text (e.g. an LLM engine's PubMed query). */
+  perSource?: Record<string, string>;
+  /** The question's key concepts (phrases keep their spaces); any not addressed becomes a gap. */
+  keyTerms: string[];
+  /** Every search term, key terms included. */
+  terms: string[];
+}
+
+/** Context each step is called with. */
+export interface StageContext {
+  signal: AbortSignal;
+  log: Logger;
+  emit: (event: ProgressEventInput) => void;
+  /** Reports something the user should know that does not stop the run. */
+  warn: (code: string, message: string) => void;
+}
+
+/** Input of {@link Engine.extract}. */
+export interface ExtractInput {
+  question: string;
+  plan: Plan;
+  /** The included papers, best first. */
+  papers: Paper[];
+  maxClaims: number;
+}
+
+/** Input of {@link Engine.verify}. */
+export interface VerifyInput {
+  question: string;
+  claim: ClaimDraft;
+  /** The included papers; evidence must come from papers other than `claim.paperId`. */
+  papers: Paper[];
+}
+
+/** Input of {@link Engine.review}. */
+export interface ReviewInput {
+  question: string;
+  plan: Plan;
+  claims: Claim[];
+  papers: Paper[];
+  gaps: string[];
+  methodology: Methodology;
+}
+
+/** Input of {@link Engine.compose}. */
+export interface ComposeInput extends ReviewInput {
+  reviews: Review[];
+  qualityScore: number;
+  /** The numbered references: `[n]` in the abstract cites `references[n - 1]`. */
+  references: Reference[];
+}
+
+/** What the engine writes. */
+export interface Composition {
+  title: string;
+  /** The direct, hedged answer with `[n]` citations. */
+  abstract: string;
+  /** Extra limitations the engine wants stated. */
+  limitations?: string[];
+  /** Extra coverage gaps the engine found (the core adds the ones it detects itself). */
+  gaps?: string[];
+}
+
+/** An engine: the five judgement steps. */
+export interface Engine {
+  /** Shown in the methodology (`extractive`, `llm:openai/gpt-4o-mini`, ...). */
+  readonly name: string;
+  /** How many claims may be verified at once (default 4). */
+  readonly concurrency?: number;
+  plan(question: string, ctx: StageContext): Promise<Plan>;
+  extract(input: ExtractInput, ctx: StageContext): Promise<ClaimDraft[]>;
+  verify(input: VerifyInput, ctx: StageContext): Promise<Verification>;
+  review(input: ReviewInput, ctx: StageContext): Promise<Review[]>;
+  compose(input: ComposeInput, ctx: StageContext): Promise<Composition>;
+  /** Extra methodology fields for the report (e.g. token usage), read after the run. */
+  methodology?(): Record<string, unknown>;
+  /** Limitations the engine wants stated (e.g. a fallback it took), read after the run. */
+  limitations?(): string[];
+}

@@ -1,0 +1,98 @@
+/**
+ * Verification without a model: the claim is judged against every other included paper by the
+ * verifier model (`verify-model.ts`); papers that support or contradict it contribute their rationale
+ * sentences as evidence.
+ *
+ * Verdict and confidence (documented in the README):
+ * - a paper can only count when its best sentence covers at least {@link MIN_EVIDENCE_COVERAGE} of the
+ *   claim's terms (it must be about the same thing, not merely the same topic);
+ * - a paper supports (contradicts) the claim when the model gives that stance probability >= t(m),
+ *   where m is the number of papers compared: t(1) = 0.5 and t rises towards 0.7 as m grows,
+ *   because comparing one claim with many papers invites chance matches (a multiple-comparison guard);
+ * - S = p1 + (1 - p1) * 0.3 * min(2, n - 1), where p1 is the strongest supporting paper's probability
+ *   and n the number of supporting papers (corroboration raises confidence, modestly); C likewise;
+ * - the larger of S and C wins; confidence = max(S, C) * (1 - min(S, C) / 2), so mixed evidence
+ *   lowers confidence;
+ * - a verdict needs confidence >= 0.5, otherwise the claim is `insufficient` and its confidence
+ *   (< 0.5) is the strongest single-paper probability found.
+ */
+import type { VerifyInput } from '../engine.js';
+import type { Evidence, Paper, Verification } from '../../model.js';
+import { paperSentences } from '../../text/sentences.js';
+import { analyse, UNIFORM_WEIGHT } from './stance.js';
+import { assess, preparePaper, type PreparedPaper } from './verify-model.js';
+
+/** Share of the claim's terms the best sentence of a paper must cover for the paper to count. */
+export const MIN_EVIDENCE_COVERAGE = 0.25;
+/** Most evidence items kept per stance. */
+export const MAX_EVIDENCE_PER_STANCE = 3;
+
+/** The probability one paper's stance needs when `compared` papers are compared with the claim. */
+export function paperThreshold(compared: number): number {
+  return 0.5 + 0.2 * (1 - 1 / Math.max(1, compared));
+}
+
+/** Caches each paper's analysis across the claims of a run (and across runs, per paper object). */
+export function createPaperCache(): (paper: Paper) => PreparedPaper {
+  const cache = new WeakMap<Paper, PreparedPaper>();
+  return (paper) => {
+    let prepared = cache.get(paper);
+    if (!prepared) cache.set(paper, (prepared = preparePaper(paper.title, paperSentences(paper))));
+    return prepared;
+  };
+}
+
+interface Judged {
+  paper: Paper;
+  p: number;
+  quotes: string[];
+}
+
+/** Verifies one claim against the other papers. */
+export function verifyClaim(input: VerifyInput, prepare: (paper: Paper) => PreparedPaper): Verification {
+  const claim = analyse(input.claim.text);
+  const judged: (Judged & { support: number; contradict: number })[] = [];
+  for (const paper of input.papers) {
+    if (paper.id === input.claim.paperId) continue;
+    const prepared = prepare(paper);
+    if (prepared.sentences.length === 0) continue;
+    const { probabilities, rationale, sentenceFeatures } = assess(claim, prepared, UNIFORM_WEIGHT);
+    if ((sentenceFeatures[0]?.coverage ?? 0) < MIN_EVIDENCE_COVERAGE) continue;
+    judged.push({
+      paper,
+      p: 0,
+      support: probabilities.SUPPORT,
+      contradict: probabilities.CONTRADICT,
+      quotes: rationale.map((i) => prepared.sentences[i]!.text),
+    });
+  }
+  const threshold = paperThreshold(judged.length);
+  const supports: Judged[] = [];
+  const contradicts: Judged[] = [];
+  let strongest = 0;
+  for (const j of judged) {
+    strongest = Math.max(strongest, j.support, j.contradict);
+    if (j.support >= threshold && j.support >= j.contradict) supports.push({ ...j, p: j.support });
+    else if (j.contradict >= threshold) contradicts.push({ ...j, p: j.contradict });
+  }
+  supports.sort((a, b) => b.p - a.p);
+  contradicts.sort((a, b) => b.p - a.p);
+  const combine = (list: Judged[]) => {
+    const p1 = list[0]?.p ?? 0;
+    return p1 + (1 - p1) * 0.3 * Math.min(2, Math.max(0, list.length - 1));
+  };
+  const s = combine(supports);
+  const c = combine(contradicts);
+  const toEvidence = (list: Judged[], stance: Evidence['stance']): Evidence[] =>
+    list.flatMap((j) => j.quotes.map((quote) => ({ paperId: j.paper.id, quote, stance }))).slice(0, MAX_EVIDENCE_PER_STANCE);
+  const evidence = [...toEvidence(supports, 'supports'), ...toEvidence(contradicts, 'contradicts')];
+  const confidence = Math.max(s, c) * (1 - Math.min(s, c) / 2);
+  if (confidence >= 0.5 && s !== c) {
+    return { verdict: s > c ? 'supported' : 'contradicted', confidence: round2(confidence), evidence };
+  }
+  return { verdict: 'insufficient', confidence: round2(Math.min(strongest, 0.49)), evidence };
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}

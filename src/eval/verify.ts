@@ -1,0 +1,148 @@
+/**
+ * `synthesize eval verify`: SciFact claims judged against each abstract they cite, through the
+ * engine's real `verify` step. Gold label per (claim, cited abstract): the evidence label for that
+ * abstract, or NEI when it has none. Rationale F1 is sentence-level, over predicted evidence quotes
+ * against the union of gold rationale sentences (SciFact's sentence-selection metric).
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import type { Engine, StageContext } from '../engines/engine.js';
+import { SynthError } from '../errors.js';
+import { silentLogger } from '../logger.js';
+import type { Paper, Verdict } from '../model.js';
+import { readCorpusFile } from '../sources/corpus.js';
+import { normalizeWhitespace } from '../text/sanitize.js';
+import { paperSentences } from '../text/sentences.js';
+import { classificationReport, f1, round4 } from './metrics.js';
+
+const LABELS = ['SUPPORT', 'CONTRADICT', 'NEI'] as const;
+type GoldLabel = (typeof LABELS)[number];
+
+const ClaimLineSchema = z.object({
+  id: z.number().int(),
+  claim: z.string(),
+  evidence: z
+    .record(z.string(), z.array(z.object({ sentences: z.array(z.number().int()), label: z.enum(['SUPPORT', 'CONTRADICT']) })))
+    .optional(),
+  cited_doc_ids: z.array(z.union([z.number().int(), z.string()])).optional(),
+});
+
+/** One claim-abstract pair with its gold label and rationale sentences. */
+export interface VerificationPair {
+  claimId: number;
+  claim: string;
+  paper: Paper;
+  sentences: string[];
+  label: GoldLabel;
+  rationale: number[];
+}
+
+/** Loads SciFact claims and the abstracts they cite into labelled pairs. */
+export async function loadVerificationPairs(
+  corpusPath: string,
+  claimsPath: string,
+): Promise<{ pairs: VerificationPair[] }> {
+  const { papers } = await readCorpusFile(corpusPath);
+  const byRawId = new Map(papers.map((p) => [p.ids.corpus ?? p.id, p]));
+  let text: string;
+  try {
+    text = await readFile(claimsPath, 'utf8');
+  } catch (error) {
+    throw new SynthError('corpus_unreadable', `Cannot read claims ${claimsPath}: ${(error as Error).message}`, { cause: error });
+  }
+  const pairs: VerificationPair[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    let parsed;
+    try {
+      parsed = ClaimLineSchema.safeParse(JSON.parse(line));
+    } catch {
+      throw new SynthError('validation', `${claimsPath}:${i + 1}: invalid JSON`);
+    }
+    if (!parsed.success) throw new SynthError('validation', `${claimsPath}:${i + 1}: not a SciFact claim (${parsed.error.issues[0]?.message})`);
+    const claim = parsed.data;
+    for (const rawId of claim.cited_doc_ids ?? []) {
+      const paper = byRawId.get(String(rawId));
+      if (!paper) continue;
+      const sets = claim.evidence?.[String(rawId)] ?? [];
+      pairs.push({
+        claimId: claim.id,
+        claim: claim.claim,
+        paper,
+        sentences: paperSentences(paper),
+        label: sets[0]?.label ?? 'NEI',
+        rationale: [...new Set(sets.flatMap((s) => s.sentences))].sort((a, b) => a - b),
+      });
+    }
+  });
+  return { pairs };
+}
+
+/** The printed result; key names are a contract (DESIGN.md, "Evaluation"). */
+export interface VerifyResult {
+  pairs: number;
+  macro_f1: number;
+  accuracy: number;
+  f1: Record<GoldLabel, number>;
+  rationale_f1: number;
+}
+
+const VERDICT_TO_LABEL: Record<Verdict, GoldLabel> = { supported: 'SUPPORT', contradicted: 'CONTRADICT', insufficient: 'NEI' };
+
+/** Runs every pair through `engine.verify`, with the cited abstract as the only other paper. */
+export async function evaluateVerification(
+  files: { corpus: string; claims: string },
+  engine: Engine,
+  options: { signal?: AbortSignal; concurrency?: number } = {},
+): Promise<VerifyResult> {
+  const { pairs } = await loadVerificationPairs(files.corpus, files.claims);
+  const signal = options.signal ?? new AbortController().signal;
+  const ctx: StageContext = { signal, log: silentLogger, emit: () => {}, warn: () => {} };
+  const outcomes: { gold: GoldLabel; predicted: GoldLabel; predictedSentences: number[] }[] = new Array(pairs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < pairs.length) {
+      const i = next++;
+      const pair = pairs[i]!;
+      signal.throwIfAborted();
+      const claimPaperId = `claim:${pair.claimId}`;
+      const verification = await engine.verify(
+        { question: pair.claim, claim: { text: pair.claim, paperId: claimPaperId, quote: pair.claim }, papers: [pair.paper] },
+        ctx,
+      );
+      const normalized = pair.sentences.map((s) => normalizeWhitespace(s));
+      const predictedSentences =
+        verification.verdict === 'insufficient'
+          ? []
+          : [
+              ...new Set(
+                verification.evidence
+                  .filter((e) => e.paperId === pair.paper.id)
+                  .map((e) => normalized.indexOf(normalizeWhitespace(e.quote)))
+                  .filter((k) => k >= 0),
+              ),
+            ];
+      outcomes[i] = { gold: pair.label, predicted: VERDICT_TO_LABEL[verification.verdict], predictedSentences };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
+
+  const report = classificationReport(LABELS, outcomes);
+  // Sentence selection: a predicted sentence counts when the pair is not NEI and it is a gold rationale.
+  let tp = 0;
+  let predicted = 0;
+  let actual = 0;
+  outcomes.forEach((o, i) => {
+    const gold = new Set(pairs[i]!.rationale);
+    actual += gold.size;
+    predicted += o.predictedSentences.length;
+    tp += o.predictedSentences.filter((k) => gold.has(k)).length;
+  });
+  return {
+    pairs: outcomes.length,
+    macro_f1: round4(report.macroF1),
+    accuracy: round4(report.accuracy),
+    f1: { SUPPORT: round4(report.perClass.SUPPORT), CONTRADICT: round4(report.perClass.CONTRADICT), NEI: round4(report.perClass.NEI) },
+    rationale_f1: round4(f1(tp, predicted, actual).f1),
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * The data model and the report contract (schema version 1).
+ *
+ * Field names of {@link ReportSchema} are a public contract (DESIGN.md, "Report JSON"): other tools
+ * read `--format json` output, so fields may be added but never renamed or removed.
+ */
+import { z } from 'zod';
+
+/** Names of the live scholarly sources; a local corpus source is named `corpus` (or `corpus:<file>`). */
+export const LIVE_SOURCE_NAMES = ['openalex', 'arxiv', 'crossref', 'semanticscholar', 'pubmed'] as const;
+/** One of {@link LIVE_SOURCE_NAMES}. */
+export type LiveSourceName = (typeof LIVE_SOURCE_NAMES)[number];
+
+/** Identifiers a paper is known by in the databases that returned it; used for de-duplication. */
+export const PaperIdsSchema = z.object({
+  doi: z.string().optional(),
+  arxiv: z.string().optional(),
+  pmid: z.string().optional(),
+  openalex: z.string().optional(),
+  s2: z.string().optional(),
+  corpus: z.string().optional(),
+});
+/** See {@link PaperIdsSchema}. */
+export type PaperIds = z.infer<typeof PaperIdsSchema>;
+
+/**
+ * A paper as the pipeline sees it after a source mapped it. `abstract` is plain text; `sentences`,
+ * when the source already has the abstract split (SciFact), is kept so quotes match exactly.
+ */
+export const PaperSchema = z.object({
+  id: z.string().min(1),
+  title: z.string(),
+  abstract: z.string(),
+  sentences: z.array(z.string()).optional(),
+  authors: z.array(z.string()),
+  year: z.number().int().optional(),
+  venue: z.string().optional(),
+  doi: z.string().optional(),
+  url: z.string().optional(),
+  ids: PaperIdsSchema,
+  /** Names of the sources that returned this paper (several after merging). */
+  sources: z.array(z.string()),
+  citationCount: z.number().int().nonnegative().optional(),
+  /** The source's own relevance score or rank, when it has one (higher is better). */
+  sourceScore: z.number().optional(),
+});
+/** See {@link PaperSchema}. */
+export type Paper = z.infer<typeof PaperSchema>;
+
+/** Stance of one piece of evidence towards a claim. */
+export const StanceSchema = z.enum(['supports', 'contradicts']);
+/** See {@link StanceSchema}. */
+export type Stance = z.infer<typeof StanceSchema>;
+
+/** Verdict of a claim's verification. */
+export const VerdictSchema = z.enum(['supported', 'contradicted', 'insufficient']);
+/** See {@link VerdictSchema}. */
+export type Verdict = z.infer<typeof VerdictSchema>;
+
+/** One quote from another paper that supports or contradicts a claim. */
+export const EvidenceSchema = z.object({
+  paperId: z.string(),
+  quote: z.string(),
+  stance: StanceSchema,
+});
+/** See {@link EvidenceSchema}. */
+export type Evidence = z.infer<typeof EvidenceSchema>;
+
+/**
+ * The verification of one claim. `confidence` is how strongly the independent evidence decides the
+ * claim: a verdict other than `insufficient` always has confidence >= 0.5, and `insufficient` always
+ * has confidence < 0.5 (see `reconcileVerification`).
+ */
+export const VerificationSchema = z.object({
+  verdict: VerdictSchema,
+  confidence: z.number().min(0).max(1),
+  evidence: z.array(EvidenceSchema),
+});
+/** See {@link VerificationSchema}. */
+export type Verification = z.infer<typeof VerificationSchema>;
+
+/** A claim as an engine proposes it, before the core checks its quote and verifies it. */
+export const ClaimDraftSchema = z.object({
+  text: z.string().min(1),
+  paperId: z.string().min(1),
+  quote: z.string().min(1),
+});
+/** See {@link ClaimDraftSchema}. */
+export type ClaimDraft = z.infer<typeof ClaimDraftSchema>;
+
+/** A checked and verified claim, as it appears in the report. */
+export const ClaimSchema = ClaimDraftSchema.extend({
+  id: z.string(),
+  verification: VerificationSchema,
+});
+/** See {@link ClaimSchema}. */
+export type Claim = z.infer<typeof ClaimSchema>;
+
+/** One reviewer's score of the synthesis (0..10) with a one-sentence rationale. */
+export const ReviewSchema = z.object({
+  reviewer: z.string(),
+  score: z.number().min(0).max(10),
+  rationale: z.string(),
+});
+/** See {@link ReviewSchema}. */
+export type Review = z.infer<typeof ReviewSchema>;
+
+/** Outcome of one source in a run. */
+export const SourceStatusSchema = z.object({
+  name: z.string(),
+  status: z.enum(['ok', 'failed', 'skipped']),
+  found: z.number().int().nonnegative(),
+  error: z.string().optional(),
+});
+/** See {@link SourceStatusSchema}. */
+export type SourceStatus = z.infer<typeof SourceStatusSchema>;
+
+/**
+ * PRISMA-style counts. `identified`: records returned by all sources; `deduplicated`: unique records
+ * after merging duplicates; `screened`: unique records that passed screening (abstract present, in the
+ * year range, relevant to the question); `included`: the screened records the synthesis used.
+ */
+export const MethodologySchema = z
+  .object({
+    engine: z.string(),
+    sources: z.array(SourceStatusSchema),
+    identified: z.number().int().nonnegative(),
+    deduplicated: z.number().int().nonnegative(),
+    screened: z.number().int().nonnegative(),
+    included: z.number().int().nonnegative(),
+  })
+  .loose();
+/** See {@link MethodologySchema}. */
+export type Methodology = z.infer<typeof MethodologySchema>;
+
+/** A bibliographic reference; every claim's and every evidence item's `paperId` is one of these. */
+export const ReferenceSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  authors: z.array(z.string()),
+  year: z.number().int().optional(),
+  venue: z.string().optional(),
+  doi: z.string().optional(),
+  url: z.string().optional(),
+});
+/** See {@link ReferenceSchema}. */
+export type Reference = z.infer<typeof ReferenceSchema>;
+
+/** The report, exactly as DESIGN.md's "Report JSON" fixes it (extra fields allowed, none renamed). */
+export const ReportSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    id: z.string(),
+    question: z.string(),
+    title: z.string(),
+    abstract: z.string(),
+    createdAt: z.string(),
+    methodology: MethodologySchema,
+    claims: z.array(ClaimSchema),
+    reviews: z.array(ReviewSchema),
+    qualityScore: z.number().min(0).max(10),
+    gaps: z.array(z.string()),
+    limitations: z.array(z.string()),
+    references: z.array(ReferenceSchema),
+    timings: z.object({
+      totalMs: z.number().nonnegative(),
+      stages: z.record(z.string(), z.number().nonnegative()),
+    }),
+  })
+  .loose();
+/** See {@link ReportSchema}. */
+export type Report = z.infer<typeof ReportSchema>;
+
+/** What a caller asks the core to do. */
+export const RunRequestSchema = z.object({
+  question: z.string(),
+  maxPapers: z.number().int().positive().optional(),
+  maxClaims: z.number().int().positive().optional(),
+  yearFrom: z.number().int().optional(),
+  yearTo: z.number().int().optional(),
+});
+/** See {@link RunRequestSchema}. */
+export type RunRequest = z.infer<typeof RunRequestSchema>;

@@ -1,0 +1,149 @@
+/**
+ * The guarantees the core enforces for every engine, in code:
+ * - a claim's quote is found verbatim (after whitespace normalisation) in the title or abstract of the
+ *   paper it cites, and its text is a complete sentence; otherwise it is dropped and counted;
+ * - evidence comes from other papers of the run and its quotes are verbatim too;
+ * - verdict and confidence agree: `supported`/`contradicted` need confidence >= 0.5 and at least one
+ *   piece of evidence with that stance; `insufficient` always has confidence < 0.5;
+ * - every cited paper is in the references.
+ */
+import type { Claim, ClaimDraft, Evidence, Paper, Reference, Review, Verification } from '../model.js';
+import { compileTerms, matchesTerm } from '../text/match.js';
+import { normalizeWhitespace } from '../text/sanitize.js';
+import { isCompleteSentence } from '../text/sentences.js';
+import { termSet } from '../text/tokens.js';
+
+/** The confidence a verdict needs; below it a claim is `insufficient`. */
+export const VERDICT_THRESHOLD = 0.5;
+
+/** Highest confidence an `insufficient` verdict can carry. */
+export const MAX_INSUFFICIENT_CONFIDENCE = 0.49;
+
+/** Why a claim draft was dropped. */
+export type RejectionReason = 'quote not found in the cited paper' | 'unknown paper' | 'not a complete sentence' | 'duplicate';
+
+/** True when `quote` occurs verbatim, after whitespace normalisation, in the paper's title or abstract. */
+export function quoteIsVerbatim(quote: string, paper: Pick<Paper, 'title' | 'abstract' | 'sentences'>): boolean {
+  const q = normalizeWhitespace(quote);
+  if (q.length === 0) return false;
+  if (normalizeWhitespace(paper.title).includes(q)) return true;
+  if (normalizeWhitespace(paper.abstract).includes(q)) return true;
+  return paper.sentences ? normalizeWhitespace(paper.sentences.join(' ')).includes(q) : false;
+}
+
+/** Checks drafts against the invariant; returns the accepted ones and the rejections with reasons. */
+export function checkClaims(
+  drafts: readonly ClaimDraft[],
+  papersById: ReadonlyMap<string, Paper>,
+): { accepted: ClaimDraft[]; rejected: { draft: ClaimDraft; reason: RejectionReason }[] } {
+  const accepted: ClaimDraft[] = [];
+  const rejected: { draft: ClaimDraft; reason: RejectionReason }[] = [];
+  const seen = new Set<string>();
+  for (const draft of drafts) {
+    const paper = papersById.get(draft.paperId);
+    const text = normalizeWhitespace(draft.text);
+    let reason: RejectionReason | undefined;
+    if (!paper) reason = 'unknown paper';
+    else if (!quoteIsVerbatim(draft.quote, paper)) reason = 'quote not found in the cited paper';
+    else if (!isCompleteSentence(text)) reason = 'not a complete sentence';
+    else if (seen.has(text.toLowerCase())) reason = 'duplicate';
+    if (reason) {
+      rejected.push({ draft, reason });
+      continue;
+    }
+    seen.add(text.toLowerCase());
+    accepted.push({ text, paperId: draft.paperId, quote: normalizeWhitespace(draft.quote) });
+  }
+  return { accepted, rejected };
+}
+
+/**
+ * Makes a verification obey the invariant: drops evidence from the claim's own paper, from papers not
+ * in the run, or with quotes not found verbatim; then aligns verdict and confidence.
+ */
+export function reconcileVerification(
+  verification: Verification,
+  claim: ClaimDraft,
+  papersById: ReadonlyMap<string, Paper>,
+): { verification: Verification; droppedEvidence: number } {
+  const evidence: Evidence[] = [];
+  const seen = new Set<string>();
+  let droppedEvidence = 0;
+  for (const item of verification.evidence) {
+    const paper = papersById.get(item.paperId);
+    const key = `${item.paperId}\u0000${normalizeWhitespace(item.quote)}`;
+    if (!paper || item.paperId === claim.paperId || !quoteIsVerbatim(item.quote, paper) || seen.has(key)) {
+      droppedEvidence++;
+      continue;
+    }
+    seen.add(key);
+    evidence.push({ ...item, quote: normalizeWhitespace(item.quote) });
+  }
+  let { verdict } = verification;
+  let confidence = Number.isFinite(verification.confidence) ? Math.min(1, Math.max(0, verification.confidence)) : 0;
+  const needed = verdict === 'supported' ? 'supports' : verdict === 'contradicted' ? 'contradicts' : undefined;
+  if (needed && !evidence.some((e) => e.stance === needed)) {
+    verdict = 'insufficient';
+    confidence = Math.min(confidence, 0.25);
+  }
+  if (verdict !== 'insufficient' && confidence < VERDICT_THRESHOLD) verdict = 'insufficient';
+  if (verdict === 'insufficient') confidence = Math.min(confidence, MAX_INSUFFICIENT_CONFIDENCE);
+  return { verification: { verdict, confidence: Math.round(confidence * 100) / 100, evidence }, droppedEvidence };
+}
+
+/**
+ * The references of a report: every included paper, cited ones first in order of first citation
+ * (claims, then their evidence), so `[n]` numbers are stable and every `paperId` resolves.
+ */
+export function buildReferences(claims: readonly Claim[], papers: readonly Paper[]): Reference[] {
+  const order: string[] = [];
+  const add = (id: string) => {
+    if (!order.includes(id)) order.push(id);
+  };
+  for (const claim of claims) add(claim.paperId);
+  for (const claim of claims) for (const e of claim.verification.evidence) add(e.paperId);
+  for (const paper of papers) add(paper.id);
+  const byId = new Map(papers.map((p) => [p.id, p]));
+  return order
+    .map((id) => byId.get(id))
+    .filter((p): p is Paper => p !== undefined)
+    .map((p) => {
+      const ref: Reference = { id: p.id, title: p.title || '(untitled)', authors: p.authors };
+      if (p.year !== undefined) ref.year = p.year;
+      if (p.venue) ref.venue = p.venue;
+      if (p.doi) ref.doi = p.doi;
+      if (p.url) ref.url = p.url;
+      return ref;
+    });
+}
+
+/**
+ * Coverage gaps: key terms of the question that no extracted claim or evidence addresses, said
+ * plainly, distinguishing "no retrieved source mentions it" from "sources mention it, no claim does".
+ */
+export function findGaps(keyTerms: readonly string[], claims: readonly Claim[], papers: readonly Paper[]): string[] {
+  const claimWords = termSet(claims.flatMap((c) => [c.text, ...c.verification.evidence.map((e) => e.quote)]).join(' '));
+  const paperWords = papers.map((p) => termSet(`${p.title} ${p.abstract}`));
+  const gaps: string[] = [];
+  for (const matcher of compileTerms(keyTerms)) {
+    if (matchesTerm(matcher, claimWords)) continue;
+    const mentioning = paperWords.filter((w) => matchesTerm(matcher, w)).length;
+    gaps.push(
+      mentioning === 0
+        ? `No retrieved source addresses "${matcher.term}".`
+        : `"${matcher.term}" is mentioned in ${mentioning} included paper(s) but in none of the extracted claims.`,
+    );
+  }
+  return gaps;
+}
+
+/** Highest quality score a report with coverage gaps can get. */
+export const MAX_SCORE_WITH_GAPS = 5;
+
+/** Aggregates reviewer scores: the mean, capped at 5 with gaps, 0 without claims; one decimal. */
+export function aggregateScore(reviews: readonly Review[], gaps: readonly string[], claimCount: number): number {
+  if (claimCount === 0 || reviews.length === 0) return 0;
+  let score = reviews.reduce((s, r) => s + Math.min(10, Math.max(0, r.score)), 0) / reviews.length;
+  if (gaps.length > 0) score = Math.min(score, MAX_SCORE_WITH_GAPS);
+  return Math.round(score * 10) / 10;
+}

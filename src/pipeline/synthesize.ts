@@ -1,0 +1,365 @@
+/**
+ * The orchestrator: plan -> search (all sources in parallel) -> merge/de-duplicate -> screen/rank ->
+ * extract -> verify -> review -> compose. One `AbortSignal` runs through every stage; every stage emits
+ * progress events and is timed; the invariants of `invariants.ts` are enforced here for any engine.
+ */
+import { randomUUID } from 'node:crypto';
+import PQueue from 'p-queue';
+import type { Engine, Plan, StageContext } from '../engines/engine.js';
+import { asSynthError, isAbortError, SourceError, SynthError } from '../errors.js';
+import { createEmitter, type ProgressEventInput, type ProgressListener, type Stage } from '../events.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { Claim, Methodology, Paper, Report, RunRequest, SourceStatus } from '../model.js';
+import type { Source } from '../sources/source.js';
+import { sanitizeQuestion } from '../text/sanitize.js';
+import {
+  aggregateScore,
+  buildReferences,
+  checkClaims,
+  findGaps,
+  reconcileVerification,
+  type RejectionReason,
+} from './invariants.js';
+import { mergePapers } from './merge.js';
+import { screenPapers, type ExclusionReason } from './screen.js';
+
+/** Default number of papers included in a synthesis. */
+export const DEFAULT_MAX_PAPERS = 20;
+/** Default number of claims extracted. */
+export const DEFAULT_MAX_CLAIMS = 8;
+/** Default time one source may take, retries included. */
+export const DEFAULT_SOURCE_TIMEOUT_MS = 20_000;
+
+/** What a synthesizer is built from. Every outside dependency is passed in. */
+export interface SynthesizerDeps {
+  sources: Source[];
+  /** Sources configured but not run (e.g. `--offline`), listed as `skipped` in the methodology. */
+  skippedSources?: { name: string; reason: string }[];
+  engine: Engine;
+  log?: Logger;
+  /** Milliseconds one source may take before it is marked failed. */
+  sourceTimeoutMs?: number;
+  /** How many candidates each source is asked for (default: 3 x maxPapers, at least 25). */
+  candidatesPerSource?: number;
+  now?: () => number;
+  newId?: () => string;
+}
+
+/** Per-call options. */
+export interface SynthesizeOptions {
+  onEvent?: ProgressListener | ProgressListener[];
+  signal?: AbortSignal;
+  /** Use this id for the run and its report (the job runner assigns it). */
+  runId?: string;
+}
+
+/** Runs one synthesis; resolves to a report or rejects with a {@link SynthError}. */
+export type Synthesize = (request: RunRequest, options?: SynthesizeOptions) => Promise<Report>;
+
+/** Creates the `synthesize` function over the given sources and engine. */
+export function createSynthesizer(deps: SynthesizerDeps): Synthesize {
+  return (request, options = {}) => runSynthesis(deps, request, options);
+}
+
+async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options: SynthesizeOptions): Promise<Report> {
+  const now = deps.now ?? Date.now;
+  const runId = options.runId ?? (deps.newId ?? randomUUID)();
+  const log = (deps.log ?? silentLogger).child({ runId });
+  const listeners = options.onEvent === undefined ? [] : Array.isArray(options.onEvent) ? options.onEvent : [options.onEvent];
+  const emit = createEmitter(runId, listeners, log, now);
+  const signal = options.signal ?? new AbortController().signal;
+  const startedAt = now();
+  const timings: Record<string, number> = {};
+  const warnings: string[] = [];
+  const warn = (code: string, message: string, stage?: Stage) => {
+    warnings.push(message);
+    log.warn({ code, stage }, message);
+    emit(stage ? { type: 'warning', stage, code, message } : { type: 'warning', code, message });
+  };
+
+  try {
+    const question = sanitizeQuestion(request.question);
+    emit({ type: 'run-started', question });
+    const maxPapers = request.maxPapers ?? DEFAULT_MAX_PAPERS;
+    const maxClaims = request.maxClaims ?? DEFAULT_MAX_CLAIMS;
+    const { engine } = deps;
+
+    const stage = async <T>(name: Stage, work: (ctx: StageContext) => Promise<T>, counts: (out: T) => Record<string, number>) => {
+      signal.throwIfAborted();
+      emit({ type: 'stage-started', stage: name });
+      const t0 = now();
+      const ctx: StageContext = {
+        signal,
+        log: log.child({ stage: name }),
+        emit: (event: ProgressEventInput) => emit(event),
+        warn: (code, message) => warn(code, message, name),
+      };
+      const out = await work(ctx);
+      signal.throwIfAborted();
+      const ms = now() - t0;
+      timings[name] = ms;
+      emit({ type: 'stage-finished', stage: name, ms, counts: counts(out) });
+      return out;
+    };
+
+    const plan = await stage('plan', (ctx) => engine.plan(question, ctx), (p) => ({ terms: p.terms.length, keyTerms: p.keyTerms.length }));
+
+    const search = await stage(
+      'search',
+      (ctx) => searchAll(deps, plan, question, request, maxPapers, ctx, emit),
+      (s) => ({ identified: s.records.length, sourcesOk: s.statuses.filter((x) => x.status === 'ok').length }),
+    );
+    const merged = await stage('dedupe', async () => mergePapers(search.records), (m) => ({
+      unique: m.papers.length,
+      duplicates: m.duplicates,
+    }));
+    const screen = await stage('screen', async () => screenPapers(merged.papers, plan, request), (s) => ({
+      screened: s.screened.length,
+      excluded: Object.values(s.excluded).reduce((a, b) => a + (b ?? 0), 0),
+    }));
+    const included = screen.screened.slice(0, maxPapers);
+    const papersById = new Map(included.map((p) => [p.id, p]));
+
+    const extraction = await stage(
+      'extract',
+      async (ctx) => {
+        const drafts = included.length === 0 ? [] : await engine.extract({ question, plan, papers: included, maxClaims }, ctx);
+        return checkClaims(drafts, papersById);
+      },
+      (x) => ({ claims: x.accepted.length, rejected: x.rejected.length }),
+    );
+    const drafts = extraction.accepted.slice(0, maxClaims);
+
+    let droppedEvidence = 0;
+    const claims = await stage(
+      'verify',
+      async (ctx) => {
+        const queue = new PQueue({ concurrency: Math.max(1, engine.concurrency ?? 4) });
+        let done = 0;
+        const results = await Promise.all(
+          drafts.map((claim, i) =>
+            queue.add(
+              async (): Promise<Claim> => {
+                const raw = await engine.verify({ question, claim, papers: included }, ctx);
+                const checked = reconcileVerification(raw, claim, papersById);
+                droppedEvidence += checked.droppedEvidence;
+                done++;
+                ctx.emit({ type: 'stage-progress', stage: 'verify', done, total: drafts.length, detail: `claim ${done} of ${drafts.length}` });
+                return { id: `c${i + 1}`, ...claim, verification: checked.verification };
+              },
+              { signal },
+            ),
+          ),
+        );
+        return results as Claim[];
+      },
+      (c) => ({
+        claims: c.length,
+        supported: c.filter((x) => x.verification.verdict === 'supported').length,
+        contradicted: c.filter((x) => x.verification.verdict === 'contradicted').length,
+      }),
+    );
+
+    const methodology: Methodology = {
+      engine: engine.name,
+      sources: withStageCounts(search.statuses, search.records, merged.papers, screen.screened, included),
+      identified: search.records.length,
+      deduplicated: merged.papers.length,
+      screened: screen.screened.length,
+      included: included.length,
+      excluded: screen.excluded,
+      ...(engine.methodology?.() ?? {}),
+    };
+    const gaps = findGaps(plan.keyTerms, claims, included);
+
+    const reviewed = await stage(
+      'review',
+      async (ctx) => {
+        const reviews = await engine.review({ question, plan, claims, papers: included, gaps, methodology }, ctx);
+        return { reviews, qualityScore: aggregateScore(reviews, gaps, claims.length) };
+      },
+      (r) => ({ reviewers: r.reviews.length, qualityScore: r.qualityScore }),
+    );
+
+    const references = buildReferences(claims, included);
+    const composition = await stage(
+      'compose',
+      (ctx) => engine.compose({ question, plan, claims, papers: included, gaps, methodology, references, ...reviewed }, ctx),
+      () => ({ references: references.length }),
+    );
+
+    const allGaps = [...gaps, ...(composition.gaps ?? []).filter((g) => !gaps.includes(g))];
+    const limitations = buildLimitations({
+      engineName: engine.name,
+      statuses: search.statuses,
+      rejected: extraction.rejected,
+      droppedEvidence,
+      excluded: screen.excluded,
+      included: included.length,
+      claims: claims.length,
+      gaps: allGaps,
+      warnings,
+      extra: [...(composition.limitations ?? []), ...(engine.limitations?.() ?? [])],
+    });
+    const report: Report = {
+      schemaVersion: 1,
+      id: runId,
+      question,
+      title: composition.title,
+      abstract: composition.abstract,
+      createdAt: new Date(startedAt).toISOString(),
+      methodology,
+      claims,
+      reviews: reviewed.reviews,
+      qualityScore: allGaps.length > 0 ? Math.min(reviewed.qualityScore, 5) : reviewed.qualityScore,
+      gaps: allGaps,
+      limitations,
+      references,
+      timings: { totalMs: now() - startedAt, stages: timings },
+    };
+    emit({ type: 'run-finished', reportId: report.id, claims: claims.length, qualityScore: report.qualityScore });
+    return report;
+  } catch (error) {
+    const failure = signal.aborted && isAbortError(error) ? new SynthError('cancelled', 'The run was cancelled.', { cause: error }) : asSynthError(error);
+    emit({ type: 'run-failed', code: failure.code, message: failure.message });
+    throw failure;
+  }
+}
+
+interface SearchOutcome {
+  records: Paper[];
+  statuses: SourceStatus[];
+}
+
+async function searchAll(
+  deps: SynthesizerDeps,
+  plan: Plan,
+  question: string,
+  request: RunRequest,
+  maxPapers: number,
+  ctx: StageContext,
+  emit: (event: ProgressEventInput) => void,
+): Promise<SearchOutcome> {
+  const timeoutMs = deps.sourceTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS;
+  const maxResults = deps.candidatesPerSource ?? Math.max(25, maxPapers * 3);
+  if (deps.sources.length === 0) {
+    throw new SynthError(
+      'no_sources',
+      'No source to search: pass --corpus FILE, or enable live sources (--sources / SYNTH_SOURCES) without --offline.',
+    );
+  }
+  const outcomes = await Promise.all(
+    deps.sources.map(async (source) => {
+      const t0 = performance.now();
+      emit({ type: 'source-started', source: source.name });
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = AbortSignal.any([ctx.signal, timeout]);
+      try {
+        const papers = await source.search(
+          {
+            question,
+            text: plan.perSource?.[source.name] ?? plan.query,
+            terms: plan.terms,
+            maxResults,
+            yearFrom: request.yearFrom,
+            yearTo: request.yearTo,
+          },
+          { signal, log: ctx.log.child({ source: source.name }), warn: ctx.warn },
+        );
+        const ms = Math.round(performance.now() - t0);
+        emit({ type: 'source-finished', source: source.name, status: 'ok', found: papers.length, ms });
+        return { papers, status: { name: source.name, status: 'ok', found: papers.length } as SourceStatus };
+      } catch (error) {
+        if (ctx.signal.aborted) throw error;
+        const reason = timeout.aborted ? `timed out after ${Math.round(timeoutMs / 1000)} s` : describeSourceError(error);
+        ctx.log.warn({ err: error, source: source.name }, 'source failed');
+        const ms = Math.round(performance.now() - t0);
+        emit({ type: 'source-finished', source: source.name, status: 'failed', found: 0, error: reason, ms });
+        return { papers: [] as Paper[], status: { name: source.name, status: 'failed', found: 0, error: reason } as SourceStatus };
+      }
+    }),
+  );
+  const statuses = outcomes.map((o) => o.status);
+  for (const skipped of deps.skippedSources ?? []) {
+    statuses.push({ name: skipped.name, status: 'skipped', found: 0, error: skipped.reason });
+    emit({ type: 'source-finished', source: skipped.name, status: 'skipped', found: 0, error: skipped.reason, ms: 0 });
+  }
+  if (outcomes.every((o) => o.status.status === 'failed')) {
+    throw new SynthError(
+      'all_sources_failed',
+      `Every source failed: ${outcomes.map((o) => `${o.status.name} (${o.status.error})`).join('; ')}.`,
+    );
+  }
+  return { records: outcomes.flatMap((o) => o.papers), statuses };
+}
+
+function describeSourceError(error: unknown): string {
+  if (error instanceof SourceError) return error.message;
+  const e = asSynthError(error);
+  return e.message;
+}
+
+/** Adds per-source counts at each stage (a merged paper counts for every source that found it). */
+function withStageCounts(
+  statuses: SourceStatus[],
+  records: Paper[],
+  unique: Paper[],
+  screened: Paper[],
+  included: Paper[],
+): SourceStatus[] {
+  const countBy = (papers: Paper[], name: string) => papers.filter((p) => p.sources.includes(name)).length;
+  return statuses.map((s) =>
+    s.status === 'ok'
+      ? {
+          ...s,
+          identified: countBy(records, s.name),
+          deduplicated: countBy(unique, s.name),
+          screened: countBy(screened, s.name),
+          included: countBy(included, s.name),
+        }
+      : s,
+  );
+}
+
+function buildLimitations(input: {
+  engineName: string;
+  statuses: SourceStatus[];
+  rejected: { reason: RejectionReason }[];
+  droppedEvidence: number;
+  excluded: Partial<Record<ExclusionReason, number>>;
+  included: number;
+  claims: number;
+  gaps: string[];
+  warnings: string[];
+  extra: string[];
+}): string[] {
+  const out: string[] = [];
+  out.push(
+    input.engineName === 'extractive'
+      ? 'Claims, verification and reviews were computed by the extractive engine (lexical matching, no language model); it cannot judge study design or paraphrase, and it can miss evidence phrased in other words.'
+      : `Judgement steps used the ${input.engineName} engine; every quote was still checked verbatim against its paper.`,
+  );
+  out.push('Only titles and abstracts were read, not full texts.');
+  const failed = input.statuses.filter((s) => s.status === 'failed');
+  if (failed.length > 0) {
+    out.push(`Sources that failed and are missing from this synthesis: ${failed.map((s) => `${s.name} (${s.error})`).join('; ')}.`);
+  }
+  const skipped = input.statuses.filter((s) => s.status === 'skipped');
+  if (skipped.length > 0) out.push(`Sources not searched: ${skipped.map((s) => `${s.name} (${s.error})`).join('; ')}.`);
+  if (input.rejected.length > 0) {
+    const byReason = new Map<string, number>();
+    for (const r of input.rejected) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
+    out.push(
+      `${input.rejected.length} proposed claim(s) were dropped by the verbatim-quote check: ${[...byReason].map(([r, n]) => `${n} ${r}`).join(', ')}.`,
+    );
+  }
+  if (input.droppedEvidence > 0) {
+    out.push(`${input.droppedEvidence} evidence quote(s) were dropped because they were not found verbatim in another included paper.`);
+  }
+  if (input.included === 0) out.push('No retrieved paper passed screening, so nothing could be synthesised.');
+  else if (input.claims === 0) out.push('No sentence in the included papers answered the question well enough to be stated as a claim.');
+  if (input.gaps.length > 0) out.push(`Coverage gaps: ${input.gaps.length} part(s) of the question are not addressed (see Gaps).`);
+  for (const w of input.warnings) if (!out.includes(w)) out.push(w);
+  for (const e of input.extra) if (!out.includes(e)) out.push(e);
+  return out;
+}

@@ -1,0 +1,99 @@
+/**
+ * The report as Markdown, for a terminal or a file: title, answer, methodology with PRISMA counts,
+ * claims table, claim details with their verbatim quotes and evidence, reviews, limitations, gaps and
+ * references. Every untrusted string is escaped.
+ */
+import type { Claim, Reference, Report } from '../model.js';
+import { escapeCell, escapeMarkdown } from './escape.js';
+
+const VERDICT_LABEL: Record<Claim['verification']['verdict'], string> = {
+  supported: 'supported',
+  contradicted: 'contradicted',
+  insufficient: 'insufficient evidence',
+};
+
+/** One reference in a short citation style: `Authors (year). Title. Venue. DOI/URL`. */
+export function formatReference(ref: Reference): string {
+  const authors =
+    ref.authors.length === 0 ? '' : ref.authors.length > 3 ? `${ref.authors.slice(0, 3).join(', ')} et al.` : ref.authors.join(', ');
+  const parts = [
+    authors ? `${escapeMarkdown(authors)}${ref.year ? ` (${ref.year})` : ''}.` : ref.year ? `(${ref.year}).` : '',
+    `${escapeMarkdown(ref.title)}${/[.?!]$/.test(ref.title) ? '' : '.'}`,
+    ref.venue ? `*${escapeMarkdown(ref.venue)}*.` : '',
+    ref.doi ? `https://doi.org/${ref.doi}` : ref.url ? ref.url : '',
+  ];
+  return parts.filter(Boolean).join(' ');
+}
+
+/** Renders the report as Markdown. */
+export function renderMarkdown(report: Report): string {
+  const refNumber = new Map(report.references.map((r, i) => [r.id, i + 1]));
+  const cite = (paperId: string) => `[${refNumber.get(paperId) ?? '?'}]`;
+  const m = report.methodology;
+  const out: string[] = [];
+  out.push(`# ${escapeMarkdown(report.title)}`, '');
+  out.push(`**Question:** ${escapeMarkdown(report.question)}  `);
+  out.push(
+    `**Quality score:** ${report.qualityScore}/10 (${report.reviews.map((r) => `${r.reviewer} ${r.score}`).join(', ') || 'no reviews'})  `,
+  );
+  out.push(`**Created:** ${report.createdAt} · **Report id:** ${report.id}`, '');
+  out.push('## Answer', '', escapeMarkdown(report.abstract).replace(/\\\[(\d+(?:, \d+)*)\\\]/g, '[$1]'), '');
+
+  out.push('## Methodology', '');
+  out.push(`Engine: ${escapeMarkdown(m.engine)}. Sources were searched in parallel, records merged by DOI, arXiv id, PMID and title, then screened and ranked.`, '');
+  out.push('| Source | Status | Found | After de-duplication | Screened | Included |', '|---|---|---|---|---|---|');
+  for (const s of m.sources) {
+    const extra = s as typeof s & { deduplicated?: number; screened?: number; included?: number };
+    const status = s.status === 'ok' ? 'ok' : `${s.status}${s.error ? `: ${escapeCell(s.error)}` : ''}`;
+    out.push(`| ${escapeCell(s.name)} | ${status} | ${s.found} | ${extra.deduplicated ?? '–'} | ${extra.screened ?? '–'} | ${extra.included ?? '–'} |`);
+  }
+  out.push('');
+  out.push(`PRISMA flow: ${m.identified} records identified → ${m.deduplicated} after de-duplication → ${m.screened} screened in → ${m.included} included.`);
+  const excluded = (m as { excluded?: Record<string, number> }).excluded;
+  if (excluded && Object.keys(excluded).length > 0) {
+    out.push(`Excluded at screening: ${Object.entries(excluded).map(([reason, n]) => `${n} ${reason}`).join(', ')}.`);
+  }
+  out.push('');
+
+  out.push('## Claims', '');
+  if (report.claims.length === 0) out.push('No claims could be extracted.', '');
+  else {
+    out.push('| # | Claim | Verdict | Confidence | Source |', '|---|---|---|---|---|');
+    for (const c of report.claims) {
+      out.push(`| ${c.id} | ${escapeCell(c.text)} | ${VERDICT_LABEL[c.verification.verdict]} | ${c.verification.confidence.toFixed(2)} | ${cite(c.paperId)} |`);
+    }
+    out.push('');
+    out.push('### Claim details', '');
+    for (const c of report.claims) {
+      out.push(`**${c.id}.** ${escapeMarkdown(c.text)} ${cite(c.paperId)}  `);
+      out.push(`Verdict: ${VERDICT_LABEL[c.verification.verdict]} (confidence ${c.verification.confidence.toFixed(2)})`, '');
+      out.push(`> ${escapeMarkdown(c.quote)}`, '');
+      for (const e of c.verification.evidence) {
+        out.push(`- ${e.stance === 'supports' ? 'Supports' : 'Contradicts'} ${cite(e.paperId)}: "${escapeMarkdown(e.quote)}"`);
+      }
+      if (c.verification.evidence.length === 0) out.push('- No independent evidence found in the other included papers.');
+      out.push('');
+    }
+  }
+
+  out.push('## Reviews', '');
+  for (const r of report.reviews) out.push(`- **${escapeMarkdown(r.reviewer)}** ${r.score}/10: ${escapeMarkdown(r.rationale)}`);
+  if (report.reviews.length === 0) out.push('- No reviews.');
+  out.push('');
+  out.push('## Limitations', '');
+  for (const l of report.limitations) out.push(`- ${escapeMarkdown(l)}`);
+  out.push('');
+  out.push('## Gaps', '');
+  if (report.gaps.length === 0) out.push('- None detected: every key term of the question is addressed by at least one claim.');
+  for (const g of report.gaps) out.push(`- ${escapeMarkdown(g)}`);
+  out.push('');
+  out.push('## References', '');
+  report.references.forEach((ref, i) => out.push(`${i + 1}. ${formatReference(ref)}`));
+  if (report.references.length === 0) out.push('None.');
+  out.push('');
+  const stages = Object.entries(report.timings.stages)
+    .map(([stage, ms]) => `${stage} ${Math.round(ms)} ms`)
+    .join(', ');
+  out.push(`_Timings: total ${Math.round(report.timings.totalMs)} ms (${stages})._`, '');
+  return out.join('\n');
+}

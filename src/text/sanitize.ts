@@ -1,0 +1,63 @@
+/**
+ * Neutralising untrusted text (a user's question, a paper's title or abstract) before it reaches any
+ * output: control and invisible formatting characters go, chat mention syntax becomes plain text.
+ * Platform-specific escaping (Slack's `&<>`, Discord's allowed mentions) is the adapters' job on top.
+ */
+import { UsageError } from '../errors.js';
+
+/** The longest question accepted, in characters after normalisation. */
+export const MAX_QUESTION_LENGTH = 1000;
+
+// C0/C1 controls, zero-width and bidirectional formatting characters (U+200B-U+200F, U+202A-U+202E,
+// U+2060-U+2069, U+FEFF): invisible in chat, and able to reorder or hide what a reader sees.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point.
+const INVISIBLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/g;
+
+/** Removes control and invisible formatting characters; tabs and newlines become spaces. */
+export function stripControl(text: string): string {
+  return text.replace(/[\t\n\r]/g, ' ').replace(INVISIBLE, '');
+}
+
+/** Collapses every run of whitespace (including non-breaking spaces) to one space and trims. */
+export function normalizeWhitespace(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Turns Slack and Discord mention syntax into inert plain text: `<@U123>` and `<@!123>` become
+ * `@U123`/`@123`, `<!channel>` becomes `@channel`, `<#C1|general>` becomes `#general`,
+ * `<https://x|label>` becomes `label (https://x)`, `<@&role>` becomes `@role`.
+ */
+export function neutralizeMentions(text: string): string {
+  return text
+    .replace(/<(https?:\/\/[^|>\s]+)\|([^>]*)>/g, (_m, url: string, label: string) => `${label} (${url})`)
+    .replace(/<(https?:\/\/[^>\s]+)>/g, '$1')
+    .replace(/<!subteam\^[^|>]*\|@?([^>]*)>/g, '@$1')
+    .replace(/<!(channel|here|everyone)(?:\|[^>]*)?>/g, '@$1')
+    .replace(/<!([a-z]+)(?:\^[^|>]*)?(?:\|([^>]*))?>/g, (_m, kind: string, label?: string) => `@${label ?? kind}`)
+    .replace(/<#[A-Z0-9]+\|([^>]*)>/g, '#$1')
+    .replace(/<#([A-Z0-9]+)>/g, '#$1')
+    .replace(/<@[!&]?([A-Za-z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, label?: string) => `@${label ?? id}`);
+}
+
+/** Cleans untrusted text for any output: no controls or invisible characters, no live mentions. */
+export function cleanText(text: string): string {
+  return normalizeWhitespace(neutralizeMentions(stripControl(text)));
+}
+
+/**
+ * Validates and cleans a research question. Throws a {@link UsageError} for an empty question or one
+ * longer than {@link MAX_QUESTION_LENGTH} characters.
+ */
+export function sanitizeQuestion(raw: string): string {
+  const question = cleanText(raw);
+  if (question.length === 0) {
+    throw new UsageError('The question is empty. Ask a research question, e.g. "Does vitamin D reduce fracture risk?"');
+  }
+  if (question.length > MAX_QUESTION_LENGTH) {
+    throw new UsageError(
+      `The question is ${question.length} characters long; the limit is ${MAX_QUESTION_LENGTH}. Shorten it to its core question.`,
+    );
+  }
+  return question;
+}
