@@ -1,0 +1,27 @@
+/**
+ * The contract between `npm start` and the chat adapters. Each adapter is a module with its own
+ * configuration (read from the environment by its own zod schema) and a factory over the core.
+ */
+import type { Core } from '../src/core.js';
+
+/** A running chat adapter. */
+export interface ChatAdapter {
+  readonly name: string;
+  /** Connects and starts handling commands; resolves once it is listening. */
+  start(): Promise<void>;
+  /** Stops handling new commands and disconnects. */
+  stop(): Promise<void>;
+}
+
+/** An adapter module as `adapters/start.ts` sees it. */
+export interface AdapterModule<C = unknown> {
+  readonly name: string;
+  /** The variables that enable this adapter, for the "nothing configured" message. */
+  readonly variables: readonly string[];
+  /**
+   * Reads the adapter's settings. Returns undefined when the adapter is not configured at all (its
+   * enabling variable is unset); throws a `ConfigError` naming the variable when a value is bad.
+   */
+  loadConfig(env: Record<string, string | undefined>): C | undefined;
+  create(config: C, core: Core): ChatAdapter;
+}

@@ -1,0 +1,5 @@
+/** The chat adapters `npm start` knows about. */
+import type { AdapterModule } from './adapter.js';
+
+/** Every adapter module, in start order. */
+export const ADAPTER_MODULES: readonly AdapterModule<never>[] = [];
