@@ -18,7 +18,10 @@ export interface CoalescerOptions<T> {
 export interface Coalescer<T> {
   /** Records the latest state for `key`; it is written now or as soon as the interval allows. */
   push(key: string, state: T): void;
-  /** Writes the pending state of `key` at once (waiting for a write in flight) and resolves when done. */
+  /**
+   * Writes the pending state of `key` as soon as the interval allows (waiting for a write in flight)
+   * and resolves when nothing is pending.
+   */
   flush(key: string): Promise<void>;
   /** Stops timers; pending states are dropped. */
   close(): void;
@@ -74,8 +77,13 @@ export function createCoalescer<T>(options: CoalescerOptions<T>): Coalescer<T> {
       const slot = slots.get(key);
       if (!slot) return;
       while (slot.inFlight || slot.pending) {
-        if (slot.inFlight) await slot.inFlight;
-        else await run(key, slot);
+        if (slot.inFlight) {
+          await slot.inFlight;
+          continue;
+        }
+        const wait = Math.max(0, slot.lastWrite + options.intervalMs - now());
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (!slot.inFlight) await run(key, slot);
       }
     },
     close() {
