@@ -105,12 +105,20 @@ export const ReviewSchema = z.object({
 /** See {@link ReviewSchema}. */
 export type Review = z.infer<typeof ReviewSchema>;
 
-/** Outcome of one source in a run. */
+/**
+ * Outcome of one source in a run. `found` is what the source returned; for a source that answered,
+ * `identified`, `deduplicated`, `screened` and `included` count the papers it contributed at each
+ * stage (a paper found by several sources counts for each of them).
+ */
 export const SourceStatusSchema = z.object({
   name: z.string(),
   status: z.enum(['ok', 'failed', 'skipped']),
   found: z.number().int().nonnegative(),
   error: z.string().optional(),
+  identified: z.number().int().nonnegative().optional(),
+  deduplicated: z.number().int().nonnegative().optional(),
+  screened: z.number().int().nonnegative().optional(),
+  included: z.number().int().nonnegative().optional(),
 });
 /** See {@link SourceStatusSchema}. */
 export type SourceStatus = z.infer<typeof SourceStatusSchema>;

@@ -12,6 +12,7 @@ import type { ClaimDraft } from '../../model.js';
 import { compileTerms, matchesTerm, termCoverage } from '../../text/match.js';
 import { isCompleteSentence, paperSentences, stripSectionLabel } from '../../text/sentences.js';
 import { termSet } from '../../text/tokens.js';
+import { FINDING_CUES, NON_FINDING_CUES } from './lexicon.js';
 import { sentenceRole } from './verify-model.js';
 
 /** Most claims taken from one paper. */
@@ -43,6 +44,8 @@ export function extractClaims(input: ExtractInput): ClaimDraft[] {
       const text = stripSectionLabel(raw);
       const words = text.split(' ').length;
       if (words < 6 || words > 80 || text.endsWith('?') || !isCompleteSentence(text)) return;
+      // Aims, designs and procedures are not findings, unless the sentence also reports one.
+      if (NON_FINDING_CUES.test(text) && !FINDING_CUES.test(text)) return;
       const stems = termSet(text);
       const keyCoverage = termCoverage(keys, stems);
       if (keys.length > 0 && keyCoverage < MIN_KEY_COVERAGE) return;

@@ -7,7 +7,7 @@
  * - a paper can only count when its best sentence covers at least {@link MIN_EVIDENCE_COVERAGE} of the
  *   claim's terms (it must be about the same thing, not merely the same topic);
  * - a paper supports (contradicts) the claim when the model gives that stance probability >= t(m),
- *   where m is the number of papers compared: t(1) = 0.5 and t rises towards 0.7 as m grows,
+ *   where m is the number of papers compared: t(1) = 0.5 and t rises towards 0.65 as m grows,
  *   because comparing one claim with many papers invites chance matches (a multiple-comparison guard);
  * - S = p1 + (1 - p1) * 0.3 * min(2, n - 1), where p1 is the strongest supporting paper's probability
  *   and n the number of supporting papers (corroboration raises confidence, modestly); C likewise;
@@ -29,7 +29,7 @@ export const MAX_EVIDENCE_PER_STANCE = 3;
 
 /** The probability one paper's stance needs when `compared` papers are compared with the claim. */
 export function paperThreshold(compared: number): number {
-  return 0.5 + 0.2 * (1 - 1 / Math.max(1, compared));
+  return 0.5 + 0.15 * (1 - 1 / Math.max(1, compared));
 }
 
 /** Caches each paper's analysis across the claims of a run (and across runs, per paper object). */
@@ -51,7 +51,7 @@ interface Judged {
 /** Verifies one claim against the other papers. */
 export function verifyClaim(input: VerifyInput, prepare: (paper: Paper) => PreparedPaper): Verification {
   const claim = analyse(input.claim.text);
-  const judged: (Judged & { support: number; contradict: number })[] = [];
+  const judged: (Judged & { support: number; contradict: number; coverage: number })[] = [];
   for (const paper of input.papers) {
     if (paper.id === input.claim.paperId) continue;
     const prepared = prepare(paper);
@@ -61,6 +61,7 @@ export function verifyClaim(input: VerifyInput, prepare: (paper: Paper) => Prepa
     judged.push({
       paper,
       p: 0,
+      coverage: sentenceFeatures[0]?.coverage ?? 0,
       support: probabilities.SUPPORT,
       contradict: probabilities.CONTRADICT,
       quotes: rationale.map((i) => prepared.sentences[i]!.text),
