@@ -91,6 +91,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--year-to <year>', 'only papers published in or before this year', year)
     .option('-q, --quiet', 'no progress output')
     .version('0.1.0')
+    .enablePositionalOptions()
     .showHelpAfterError('(run synthesize --help for usage)')
     .addHelpText('after', HELP_AFTER)
     .exitOverride()
@@ -163,9 +164,10 @@ async function runQuestion(words: string[], options: RunOptions, io: CliIo): Pro
   }
 }
 
-function cliLogLevel(config: CoreConfig): 'warn' | CoreConfig['LOG_LEVEL'] {
-  // The CLI shows progress itself; its logger only speaks up for problems unless asked for more.
-  return config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL;
+function cliLogLevel(config: CoreConfig): CoreConfig['LOG_LEVEL'] {
+  // The CLI reports progress, warnings and failures itself; its JSON log only speaks up for errors
+  // unless LOG_LEVEL asks for more than the default.
+  return config.LOG_LEVEL === 'info' ? 'error' : config.LOG_LEVEL;
 }
 
 /** Prints a one-line reason and maps the error to an exit code. */

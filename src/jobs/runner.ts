@@ -16,6 +16,8 @@ import { sanitizeQuestion } from '../text/sanitize.js';
 import { isFinished, type JobOrigin, type JobRecord } from './job.js';
 
 const ACTIVE_INDEX = '__active__';
+/** How many finished jobs keep their events in memory, for subscribers that arrive late. */
+const RECENT_JOBS = 100;
 /** How many events of a job are kept for late subscribers. */
 const EVENT_HISTORY = 500;
 
@@ -47,7 +49,10 @@ export interface JobRunner {
    * `usage` error for an invalid question (nothing is queued then).
    */
   start(request: RunRequest, origin: JobOrigin): Promise<JobHandle>;
-  /** Follows a job's events; past events are replayed first. Returns an unsubscribe function. */
+  /**
+   * Follows a job's events; past events are replayed first (also for a job that finished recently in
+   * this process). Returns an unsubscribe function.
+   */
   subscribe(jobId: string, listener: ProgressListener): () => void;
   /** Cancels a queued or running job; resolves false when it was not active. */
   cancel(jobId: string): Promise<boolean>;
@@ -79,6 +84,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const maxPerUser = options.maxPerUser ?? 2;
   const queue = new PQueue({ concurrency: options.maxConcurrent ?? 2 });
   const live = new Map<string, LiveJob>();
+  const recent = new Map<string, LiveJob>();
   const newId = options.newId ?? randomUUID;
 
   const save = async (record: JobRecord) => {
@@ -98,7 +104,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const dispatch = (job: LiveJob, event: ProgressEvent) => {
     job.events.push(event);
     if (job.events.length > EVENT_HISTORY) job.events.splice(0, job.events.length - EVENT_HISTORY);
-    for (const listener of job.listeners) {
+    for (const listener of [...job.listeners]) {
       try {
         const result = listener(event);
         if (result instanceof Promise) result.catch((error: unknown) => log.warn({ err: error }, 'job listener failed'));
@@ -159,6 +165,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         })
         .finally(() => {
           live.delete(id);
+          recent.set(id, job);
+          if (recent.size > RECENT_JOBS) recent.delete(recent.keys().next().value!);
           void writeIndex();
         }) as Promise<Report>;
       // The caller may never await `done`; an unobserved rejection must not crash the process.
@@ -167,7 +175,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     },
 
     subscribe(jobId, listener) {
-      const job = live.get(jobId);
+      const job = live.get(jobId) ?? recent.get(jobId);
       if (!job) return () => undefined;
       for (const event of job.events) {
         try {

@@ -271,7 +271,8 @@ async function searchAll(
         return { papers, status: { name: source.name, status: 'ok', found: papers.length } as SourceStatus };
       } catch (error) {
         if (ctx.signal.aborted) throw error;
-        const reason = timeout.aborted ? `timed out after ${Math.round(timeoutMs / 1000)} s` : describeSourceError(error);
+        const seconds = timeoutMs % 1000 === 0 ? String(timeoutMs / 1000) : (timeoutMs / 1000).toFixed(1);
+        const reason = timeout.aborted ? `timed out after ${seconds} s` : describeSourceError(error);
         ctx.log.warn({ err: error, source: source.name }, 'source failed');
         const ms = Math.round(performance.now() - t0);
         emit({ type: 'source-finished', source: source.name, status: 'failed', found: 0, error: reason, ms });

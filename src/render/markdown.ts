@@ -16,8 +16,9 @@ const VERDICT_LABEL: Record<Claim['verification']['verdict'], string> = {
 export function formatReference(ref: Reference): string {
   const authors =
     ref.authors.length === 0 ? '' : ref.authors.length > 3 ? `${ref.authors.slice(0, 3).join(', ')} et al.` : ref.authors.join(', ');
+  const byline = authors ? `${escapeMarkdown(authors)}${ref.year ? ` (${ref.year})` : ''}` : ref.year ? `(${ref.year})` : '';
   const parts = [
-    authors ? `${escapeMarkdown(authors)}${ref.year ? ` (${ref.year})` : ''}.` : ref.year ? `(${ref.year}).` : '',
+    byline && !byline.endsWith('.') ? `${byline}.` : byline,
     `${escapeMarkdown(ref.title)}${/[.?!]$/.test(ref.title) ? '' : '.'}`,
     ref.venue ? `*${escapeMarkdown(ref.venue)}*.` : '',
     ref.doi ? `https://doi.org/${ref.doi}` : ref.url ? ref.url : '',

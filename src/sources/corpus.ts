@@ -9,6 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { SynthError, ValidationError } from '../errors.js';
 import type { Paper } from '../model.js';
+import { normalizeDoi } from '../pipeline/merge.js';
 import { createLexicalRanker, type LexicalRanker } from '../rank/lexical-ranker.js';
 import { normalizeWhitespace, stripControl } from '../text/sanitize.js';
 import type { SearchQuery, Source, SourceContext } from './source.js';
@@ -108,7 +109,7 @@ function toPaper(line: z.infer<typeof CorpusLineSchema>, corpusName: string): Pa
   const abstract = sentences
     ? sentences.join(' ')
     : normalizeWhitespace(stripControl(typeof line.abstract === 'string' ? line.abstract : (line.text ?? '')));
-  const doi = line.doi?.trim() || undefined;
+  const doi = normalizeDoi(line.doi);
   return {
     id: `${corpusName}:${rawId}`,
     title: normalizeWhitespace(stripControl(line.title ?? '')),
@@ -119,7 +120,7 @@ function toPaper(line: z.infer<typeof CorpusLineSchema>, corpusName: string): Pa
     ...(line.venue ? { venue: line.venue } : {}),
     ...(doi ? { doi } : {}),
     ...(line.url ? { url: line.url } : doi ? { url: `https://doi.org/${doi}` } : {}),
-    ids: { corpus: rawId, ...(doi ? { doi: doi.toLowerCase() } : {}) },
+    ids: { corpus: rawId, ...(doi ? { doi } : {}) },
     sources: ['corpus'],
   };
 }

@@ -51,7 +51,7 @@ interface Judged {
 /** Verifies one claim against the other papers. */
 export function verifyClaim(input: VerifyInput, prepare: (paper: Paper) => PreparedPaper): Verification {
   const claim = analyse(input.claim.text);
-  const judged: (Judged & { support: number; contradict: number; coverage: number })[] = [];
+  const judged: (Judged & { support: number; contradict: number })[] = [];
   for (const paper of input.papers) {
     if (paper.id === input.claim.paperId) continue;
     const prepared = prepare(paper);
@@ -61,7 +61,6 @@ export function verifyClaim(input: VerifyInput, prepare: (paper: Paper) => Prepa
     judged.push({
       paper,
       p: 0,
-      coverage: sentenceFeatures[0]?.coverage ?? 0,
       support: probabilities.SUPPORT,
       contradict: probabilities.CONTRADICT,
       quotes: rationale.map((i) => prepared.sentences[i]!.text),
