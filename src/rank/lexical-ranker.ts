@@ -1,18 +1,20 @@
 /**
- * The core's lexical ranker: BM25F over title and abstract with Porter-stemmed terms, plus optional
- * pseudo-relevance feedback (RM3-style: the top documents' most distinctive terms are added to the
- * query with a small weight). Parameters were tuned on SciFact's train queries (README).
+ * The core's lexical ranker: BM25F over title and abstract with Porter-stemmed terms, a proximity
+ * bonus for query terms that stand next to each other in a document (as in sequential dependence
+ * models), and pseudo-relevance feedback (RM3-style: the top documents' most distinctive terms are
+ * added to the query with a small weight). Parameters were tuned on SciFact's train queries (README).
  */
 import { terms } from '../text/tokens.js';
 import { createBm25Index, type Bm25Hit, type Bm25Index, type Bm25Options } from './bm25.js';
+import { createPairIndex } from './pair-index.js';
 
-/** Ranking parameters: BM25F plus pseudo-relevance feedback (set `feedbackDocs` to 0 to disable). */
+/** Ranking parameters: BM25F, the pair bonus and pseudo-relevance feedback (0 disables either). */
 export interface LexicalRankerOptions extends Bm25Options {
   feedbackDocs: number;
   feedbackTerms: number;
   /** Weight of all expansion terms together, relative to the original query's total weight. */
   feedbackWeight: number;
-  /** Weight of adjacent-term pairs (a proximity signal, as in sequential dependence models); 0 disables. */
+  /** Weight of adjacent query-term pairs found adjacent in a document; 0 disables. */
   bigramWeight: number;
 }
 
@@ -40,6 +42,9 @@ export const PLAIN_RANKER_OPTIONS: LexicalRankerOptions = {
   bigramWeight: 0,
 };
 
+/** How many first-pass candidates the pair bonus re-scores. */
+const PAIR_POOL = 300;
+
 /** A ranker over a fixed list of documents. */
 export interface LexicalRanker {
   readonly index: Bm25Index;
@@ -49,32 +54,31 @@ export interface LexicalRanker {
   searchTerms(query: ReadonlyMap<string, number>, limit: number): Bm25Hit[];
 }
 
+interface Analysed {
+  title: readonly string[];
+  body: readonly string[];
+}
+
 /** Builds a ranker over documents with a title and an abstract. */
 export function createLexicalRanker(
   documents: readonly { title: string; abstract: string }[],
   options: LexicalRankerOptions = DEFAULT_RANKER_OPTIONS,
 ): LexicalRanker {
-  const analysed = documents.map((d) => ({ title: terms(d.title), body: terms(d.abstract) }));
+  const analysed: Analysed[] = documents.map((d) => ({ title: terms(d.title), body: terms(d.abstract) }));
   const index = createBm25Index(analysed, options);
-  const pairIndex =
-    options.bigramWeight > 0
-      ? createBm25Index(
-          analysed.map((d) => ({ title: bigrams(d.title), body: bigrams(d.body) })),
-          options,
-        )
-      : undefined;
+  const pairIndex = options.bigramWeight > 0 ? createPairIndex(analysed, options) : undefined;
 
-  const combine = (query: ReadonlyMap<string, number>, pairs: ReadonlyMap<string, number>, limit: number) => {
+  const combine = (query: ReadonlyMap<string, number>, pairs: ReadonlyMap<number, number>, limit: number) => {
     if (!pairIndex || pairs.size === 0) return index.search(query, limit);
-    const pool = index.search(query, Math.max(limit * 3, 300));
-    const pairHits = new Map(pairIndex.search(pairs, pool.length * 2).map((h) => [h.index, h.score]));
+    const pool = index.search(query, Math.max(limit, PAIR_POOL));
+    const bonus = pairIndex.score(pairs, pool.map((h) => h.index));
     return pool
-      .map((h) => ({ index: h.index, score: h.score + options.bigramWeight * (pairHits.get(h.index) ?? 0) }))
+      .map((h) => ({ index: h.index, score: h.score + options.bigramWeight * (bonus.get(h.index) ?? 0) }))
       .sort((x, y) => y.score - x.score || x.index - y.index)
       .slice(0, limit);
   };
 
-  const searchWith = (query: ReadonlyMap<string, number>, pairs: ReadonlyMap<string, number>, limit: number) => {
+  const searchWith = (query: ReadonlyMap<string, number>, pairs: ReadonlyMap<number, number>, limit: number) => {
     const first = combine(query, pairs, Math.max(limit, options.feedbackDocs));
     if (options.feedbackDocs <= 0 || options.feedbackTerms <= 0 || first.length === 0) return first.slice(0, limit);
     const expanded = expandQuery(query, first.slice(0, options.feedbackDocs), analysed, index, options);
@@ -86,32 +90,19 @@ export function createLexicalRanker(
     searchTerms: (query, limit) => searchWith(query, new Map(), limit),
     search(text, limit) {
       const queryTerms = terms(text);
-      return searchWith(count(queryTerms), count(bigrams(queryTerms)), limit);
+      const pairs = new Map<number, number>();
+      for (const h of pairIndex?.pairsOf(queryTerms) ?? []) pairs.set(h, (pairs.get(h) ?? 0) + 1);
+      const weights = new Map<string, number>();
+      for (const term of queryTerms) weights.set(term, (weights.get(term) ?? 0) + 1);
+      return searchWith(weights, pairs, limit);
     },
   };
-}
-
-function count(items: readonly string[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const item of items) out.set(item, (out.get(item) ?? 0) + 1);
-  return out;
-}
-
-/** Adjacent pairs of (already stopword-free) terms, order-free: `a b` and `b a` are one pair. */
-function bigrams(list: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i + 1 < list.length; i++) {
-    const a = list[i]!;
-    const b = list[i + 1]!;
-    out.push(a < b ? `${a} ${b}` : `${b} ${a}`);
-  }
-  return out;
 }
 
 function expandQuery(
   query: ReadonlyMap<string, number>,
   top: readonly Bm25Hit[],
-  analysed: readonly { title: readonly string[]; body: readonly string[] }[],
+  analysed: readonly Analysed[],
   index: Bm25Index,
   options: LexicalRankerOptions,
 ): Map<string, number> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BASELINE_BM25, createBm25Index } from '../../src/rank/bm25.js';
 import { createLexicalRanker, DEFAULT_RANKER_OPTIONS, PLAIN_RANKER_OPTIONS } from '../../src/rank/lexical-ranker.js';
+import { createPairIndex, hashPair } from '../../src/rank/pair-index.js';
 import { ndcgAtK, recallAtK } from '../../src/eval/metrics.js';
 
 const docs = [
@@ -18,7 +19,7 @@ describe('BM25', () => {
   });
 
   it('gives a rarer term a higher IDF and scores single documents like the search does', () => {
-    const index = createBm25Index(
+    const index = createBm25Index<string>(
       [
         { title: ['a'], body: ['x', 'y'] },
         { title: ['b'], body: ['x'] },
@@ -34,6 +35,24 @@ describe('BM25', () => {
   it('the tuned ranker still finds the obvious document', () => {
     const ranker = createLexicalRanker(docs, DEFAULT_RANKER_OPTIONS);
     expect(ranker.search('Mediterranean diet depressive symptoms', 3)[0]?.index).toBe(2);
+  });
+});
+
+describe('the pair index', () => {
+  it('hashes pairs order-free and scores only documents where the pair stands adjacent', () => {
+    expect(hashPair('vitamin', 'd')).toBe(hashPair('d', 'vitamin'));
+    expect(hashPair('vitamin', 'd')).not.toBe(hashPair('vitamin', 'e'));
+    const index = createPairIndex(
+      [
+        { title: [], body: ['vitamin', 'd', 'fractur'] },
+        { title: [], body: ['d', 'vitamin'] },
+        { title: [], body: ['vitamin', 'e', 'd'] },
+      ],
+      BASELINE_BM25,
+    );
+    const scores = index.score(new Map([[hashPair('vitamin', 'd'), 1]]), [0, 1, 2]);
+    expect([...scores.keys()].sort()).toEqual([0, 1]);
+    expect(index.score(new Map([[hashPair('vitamin', 'd'), 1]]), [1]).has(0)).toBe(false);
   });
 });
 
