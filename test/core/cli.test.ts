@@ -77,6 +77,15 @@ describe('synthesize (CLI contract)', () => {
     expect(stderr.trim().split('\n').at(-1)).toBe('synthesize: Every source failed: corpus (Cannot read corpus /no/such/corpus.jsonl: no such file.).');
   });
 
+  it('makes a report that says so from an empty corpus, instead of crashing', async () => {
+    const { code, stdout } = await runCli(['--offline', '--corpus', join(FIXTURES, 'corpus/empty.jsonl'), '--format', 'json', Q]);
+    expect(code).toBe(0);
+    const report = ReportSchema.parse(JSON.parse(stdout));
+    expect(report).toMatchObject({ claims: [], qualityScore: 0, references: [] });
+    expect(report.gaps).toContain('No retrieved source addresses "exercise".');
+    expect(report.abstract).toMatch(/cannot answer the question from the retrieved literature\. The search returned no records\./);
+  });
+
   it('takes the corpus from SYNTH_CORPUS and lets flags override the environment', async () => {
     const { code, stdout } = await runCli(['--offline', '--format', 'json', '--max-papers', '2', Q], { SYNTH_CORPUS: CORPUS, SYNTH_MAX_PAPERS: '50' });
     expect(code).toBe(0);
