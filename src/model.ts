@@ -105,12 +105,17 @@ export const ReviewSchema = z.object({
 /** See {@link ReviewSchema}. */
 export type Review = z.infer<typeof ReviewSchema>;
 
-/** Outcome of one source in a run. */
+/** Outcome of one source in a run, with its PRISMA counts when it answered. */
 export const SourceStatusSchema = z.object({
   name: z.string(),
   status: z.enum(['ok', 'failed', 'skipped']),
   found: z.number().int().nonnegative(),
   error: z.string().optional(),
+  /** Records this source returned (a paper merged from several sources counts for each of them). */
+  identified: z.number().int().nonnegative().optional(),
+  deduplicated: z.number().int().nonnegative().optional(),
+  screened: z.number().int().nonnegative().optional(),
+  included: z.number().int().nonnegative().optional(),
 });
 /** See {@link SourceStatusSchema}. */
 export type SourceStatus = z.infer<typeof SourceStatusSchema>;

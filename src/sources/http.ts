@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Keyv } from 'keyv';
+import type PQueue from 'p-queue';
 import { Agent, request, type Dispatcher } from 'undici';
 import { SourceError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -55,6 +56,8 @@ export interface HttpClientOptions {
   log?: Logger;
   /** undici dispatcher; a shared keep-alive agent by default. */
   dispatcher?: Dispatcher;
+  /** Rate limiter; by default the process-wide one of this source and host (see `rate-limit.ts`). */
+  limiter?: PQueue;
 }
 
 /** One request. */
@@ -94,15 +97,15 @@ interface Attempted {
 const NEUTRAL_PARAMS = ['api_key', 'mailto', 'email', 'tool'];
 /** Query parameters that are secrets: masked in errors and logs. */
 const SECRET_PARAMS = ['api_key'];
-/** Transport failures worth another attempt. */
+/**
+ * Transport failures worth another attempt: a connection dropped or stalled. No route, no DNS and
+ * nothing listening (ECONNREFUSED, ENOTFOUND, EAI_AGAIN, ENETUNREACH) are not retried, so a machine
+ * without internet fails at once instead of waiting out every source's retries.
+ */
 const RETRYABLE_CODES = new Set([
-  'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',
   'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
@@ -143,6 +146,10 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   if (/^\s*\d+(\.\d+)?\s*$/.test(raw)) return Math.round(Number(raw) * 1000);
   const date = Date.parse(raw);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function duration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 function plural(n: number): string {
@@ -194,7 +201,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   /** Network part: attempts with retries; resolves to a body that `parse` accepted. */
   async function download<T>(req: HttpRequest, signal: AbortSignal, parse: (body: string) => T): Promise<{ body: string; value: T }> {
     const url = redactUrl(req.url);
-    const limiter = sharedRateLimiter(source, new URL(req.url).origin, options.rateLimit);
+    const limiter = options.limiter ?? sharedRateLimiter(source, new URL(req.url).origin, options.rateLimit);
     for (let attempt = 1; ; attempt++) {
       const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(attemptTimeoutMs)]);
       const started = performance.now();
@@ -214,7 +221,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           continue;
         }
         if (timedOut) {
-          throw new SourceError('source_timeout', source, `${source}: no response within ${Math.round(attemptTimeoutMs / 1000)} s (${plural(attempt)})`, {
+          throw new SourceError('source_timeout', source, `${source}: no response within ${duration(attemptTimeoutMs)} (${plural(attempt)})`, {
             url,
             cause: error,
           });

@@ -163,9 +163,11 @@ export function createPubmedSource(options: PubmedOptions, deps: { http: HttpCli
     name: NAME,
     async search(query: SearchQuery, ctx: SourceContext): Promise<Paper[]> {
       const found = await deps.http.fetch({ url: esearchUrl(options, query), accept: 'application/xml', signal: ctx.signal }, parseEsearch);
-      if (found.ids.length === 0) return [];
-      const fetched = await deps.http.fetch({ url: efetchUrl(options, found.ids), accept: 'application/xml', signal: ctx.signal }, (body) =>
-        parseEfetch(body, found.ids),
+      // esearch honours retmax, but a longer list must not turn into an oversized efetch.
+      const ids = found.ids.slice(0, Math.min(MAX_RETMAX, query.maxResults));
+      if (ids.length === 0) return [];
+      const fetched = await deps.http.fetch({ url: efetchUrl(options, ids), accept: 'application/xml', signal: ctx.signal }, (body) =>
+        parseEfetch(body, ids),
       );
       reportDropped(ctx, NAME, fetched.dropped);
       return fetched.records.slice(0, query.maxResults);
