@@ -15,7 +15,9 @@ export interface RateLimit {
 }
 
 /**
- * The published limits of each API, as policies for this client:
+ * The published limit of each API as a request count per time window, and the spacing this client
+ * keeps to stay under it: about 10% wider than the limit, so event-loop and network jitter cannot
+ * push one request too many into a window as the server counts it.
  * - OpenAlex: 10 requests/s for the polite pool (https://docs.openalex.org/how-to-use-the-api/rate-limits-and-authentication).
  * - arXiv: one request every 3 s, one connection (https://info.arxiv.org/help/api/tou.html).
  * - Crossref: polite pool 10 requests/s and 3 concurrent, public pool 5/s and 1
@@ -25,15 +27,26 @@ export interface RateLimit {
  * - PubMed E-utilities: 3 requests/s without a key, 10 with `NCBI_API_KEY`
  *   (https://www.ncbi.nlm.nih.gov/books/NBK25497/).
  */
+export const PUBLISHED_LIMITS = {
+  openalex: { requests: 10, perMs: 1000 },
+  arxiv: { requests: 1, perMs: 3000 },
+  crossrefPolite: { requests: 10, perMs: 1000 },
+  crossrefPublic: { requests: 5, perMs: 1000 },
+  semanticscholar: { requests: 1, perMs: 1000 },
+  pubmed: { requests: 3, perMs: 1000 },
+  pubmedWithKey: { requests: 10, perMs: 1000 },
+} as const satisfies Record<string, { requests: number; perMs: number }>;
+
+/** The policies this client follows; see {@link PUBLISHED_LIMITS}. */
 export const RATE_LIMITS = {
-  openalex: { minIntervalMs: 100, concurrency: 4 },
-  arxiv: { minIntervalMs: 3000, concurrency: 1 },
-  crossrefPolite: { minIntervalMs: 100, concurrency: 3 },
-  crossrefPublic: { minIntervalMs: 200, concurrency: 1 },
-  semanticscholar: { minIntervalMs: 1000, concurrency: 1 },
-  pubmed: { minIntervalMs: 334, concurrency: 2 },
-  pubmedWithKey: { minIntervalMs: 100, concurrency: 4 },
-} as const satisfies Record<string, RateLimit>;
+  openalex: { minIntervalMs: 110, concurrency: 4 },
+  arxiv: { minIntervalMs: 3100, concurrency: 1 },
+  crossrefPolite: { minIntervalMs: 110, concurrency: 3 },
+  crossrefPublic: { minIntervalMs: 220, concurrency: 1 },
+  semanticscholar: { minIntervalMs: 1100, concurrency: 1 },
+  pubmed: { minIntervalMs: 370, concurrency: 2 },
+  pubmedWithKey: { minIntervalMs: 110, concurrency: 4 },
+} as const satisfies Record<keyof typeof PUBLISHED_LIMITS, RateLimit>;
 
 const queues = new Map<string, PQueue>();
 
