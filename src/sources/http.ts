@@ -239,7 +239,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           return { body, value: parse(body) };
         } catch (error) {
           if (error instanceof SourceError) {
-            throw new SourceError(error.code as 'source_malformed', source, error.message, { status, url, body: body.slice(0, 500), cause: error });
+            // Keep the parser's code (source_malformed, or source_http for an error reported in a 200 body).
+            const code = error.code as ConstructorParameters<typeof SourceError>[0];
+            throw new SourceError(code, source, error.message, { status, url, body: body.slice(0, 500), cause: error });
           }
           throw new SourceError('source_malformed', source, `${source}: unreadable response (${(error as Error).message})`, {
             status,
