@@ -216,7 +216,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const retryable = timedOut || (code !== undefined && RETRYABLE_CODES.has(code));
         if (retryable && attempt < maxAttempts) {
           const wait = backoff(attempt);
-          log.warn({ url, attempt, code: timedOut ? 'timeout' : code, waitMs: Math.round(wait) }, 'request failed; retrying');
+          log.info({ url, attempt, code: timedOut ? 'timeout' : code, waitMs: Math.round(wait) }, 'request failed; retrying');
           await sleep(wait, undefined, { signal });
           continue;
         }
@@ -262,7 +262,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         throw new SourceError('source_http', source, `${source}: ${label}${attempt > 1 ? ` after ${plural(attempt)}` : ''}`, details);
       }
       const wait = retryAfterMs ?? backoff(attempt);
-      log.warn({ url, status, attempt, waitMs: Math.round(wait) }, 'retryable status; retrying');
+      log.info({ url, status, attempt, waitMs: Math.round(wait) }, 'retryable status; retrying');
       await sleep(wait, undefined, { signal });
     }
   }
