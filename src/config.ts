@@ -58,6 +58,7 @@ export const CoreEnvSchema = z.object({
   SYNTH_ENGINE: z.preprocess(emptyToUndefined, z.enum(['extractive', 'llm'], { error: 'must be extractive or llm' }).default('extractive')),
   SYNTH_MAX_PAPERS: int(20, 1, 200),
   SYNTH_SOURCE_TIMEOUT_MS: int(20_000, 1_000, 120_000),
+  SYNTH_SOURCE_CACHE_TTL_MS: int(86_400_000, 0, 30 * 86_400_000),
   SYNTH_MAX_CONCURRENT_RUNS: int(2, 1, 32),
   SYNTH_MAX_RUNS_PER_USER: int(2, 1, 20),
   STORE_URL: z.preprocess(

@@ -12,6 +12,8 @@ import { createSynthesizer, type Synthesize } from './pipeline/synthesize.js';
 import { createCorpusSource } from './sources/corpus.js';
 import { parseSourceNames, SOURCE_LIST_HINT } from './sources/names.js';
 import { createLiveSources } from './sources/registry.js';
+// Registers the live scholarly sources (OpenAlex, arXiv, Crossref, Semantic Scholar, PubMed).
+import './sources/live.js';
 import type { Source } from './sources/source.js';
 import type { Stores } from './store/store.js';
 

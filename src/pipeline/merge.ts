@@ -1,7 +1,9 @@
 /**
  * Merging the records of several sources into unique papers. Two records are the same paper when they
- * share a normalised DOI, an arXiv id (version dropped), a PMID, or, failing ids, a normalised title
- * and year. The merged paper keeps every id and source, the fullest abstract and the best metadata.
+ * share a normalised DOI, an arXiv id (version dropped; arXiv's own DOIs count as arXiv ids), a PMID,
+ * an OpenAlex or Semantic Scholar id, or a normalised title and year (never joining two records whose
+ * DOIs differ). The merged paper keeps every id and source, the fullest abstract and the best
+ * metadata (a publisher's DOI over a preprint server's).
  */
 import type { Paper, PaperIds } from '../model.js';
 
@@ -39,11 +41,14 @@ export function normalizeTitle(title: string): string {
     .trim();
 }
 
+/** DOIs arXiv mints for its preprints (`10.48550/arXiv.2312.07559`) name the arXiv id too. */
+const ARXIV_DOI = /^10\.48550\/arxiv\.(.+)$/;
+
 function keysOf(paper: Paper): string[] {
   const keys: string[] = [];
   const doi = normalizeDoi(paper.ids.doi ?? paper.doi);
   if (doi) keys.push(`doi:${doi}`);
-  const arxiv = normalizeArxivId(paper.ids.arxiv);
+  const arxiv = normalizeArxivId(paper.ids.arxiv) ?? normalizeArxivId(doi?.match(ARXIV_DOI)?.[1]);
   if (arxiv) keys.push(`arxiv:${arxiv}`);
   if (paper.ids.pmid) keys.push(`pmid:${paper.ids.pmid.trim()}`);
   if (paper.ids.openalex) keys.push(`openalex:${paper.ids.openalex.toLowerCase()}`);
@@ -71,6 +76,14 @@ export function mergePapers(records: readonly Paper[]): MergeResult {
     }
     return i;
   };
+  // DOIs of each group (by root), so a title match never joins two records with different DOIs
+  // (a journal version and its erratum, or two papers that share a generic title).
+  const dois = records.map((p) => {
+    const doi = normalizeDoi(p.ids.doi ?? p.doi);
+    return new Set(doi ? [doi] : []);
+  });
+  const conflict = (a: number, b: number) =>
+    dois[a]!.size > 0 && dois[b]!.size > 0 && ![...dois[a]!].some((d) => dois[b]!.has(d));
   const owner = new Map<string, number>();
   records.forEach((paper, i) => {
     for (const key of keysOf(paper)) {
@@ -79,7 +92,10 @@ export function mergePapers(records: readonly Paper[]): MergeResult {
       else {
         const a = find(i);
         const b = find(j);
-        if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
+        if (a === b || (key.startsWith('title:') && conflict(a, b))) continue;
+        const [root, child] = a < b ? [a, b] : [b, a];
+        parent[child] = root;
+        for (const d of dois[child]!) dois[root]!.add(d);
       }
     }
   });
@@ -93,6 +109,11 @@ export function mergePapers(records: readonly Paper[]): MergeResult {
   return { papers, duplicates: records.length - papers.length };
 }
 
+/** DOIs of preprint servers (arXiv, bioRxiv/medRxiv, SSRN, Research Square, Preprints.org). */
+function isPreprintDoi(doi: string): boolean {
+  return /^(?:https?:\/\/(?:dx\.)?doi\.org\/)?10\.(?:48550|1101|2139|21203|20944)\//i.test(doi.trim());
+}
+
 function mergeGroup(group: Paper[]): Paper {
   if (group.length === 1) return group[0]!;
   const first = group[0]!;
@@ -104,6 +125,8 @@ function mergeGroup(group: Paper[]): Paper {
       if (v && !ids[k]) ids[k] = v;
     }
   }
+  const publisherDoi = group.map((p) => normalizeDoi(p.ids.doi)).find((d) => d && !isPreprintDoi(d));
+  if (publisherDoi) ids.doi = publisherDoi;
   const authors = group.reduce((best, p) => (p.authors.length > best.length ? p.authors : best), first.authors);
   const citationCounts = group.map((p) => p.citationCount).filter((c): c is number => c !== undefined);
   const scores = group.map((p) => p.sourceScore).filter((s): s is number => s !== undefined);
@@ -118,9 +141,10 @@ function mergeGroup(group: Paper[]): Paper {
   if (fullest.sentences) merged.sentences = fullest.sentences;
   const year = pick('year');
   if (year !== undefined) merged.year = year;
-  const venue = pick('venue');
+  const venue = group.map((p) => p.venue).find((v) => v && !/^arxiv\b/i.test(v)) ?? pick('venue');
   if (venue) merged.venue = venue;
-  const doi = pick('doi');
+  // The publisher's DOI is the better citation than a preprint server's.
+  const doi = group.map((p) => p.doi).find((d) => d && !isPreprintDoi(d)) ?? pick('doi');
   if (doi) merged.doi = doi;
   const url = pick('url');
   if (url) merged.url = url;
