@@ -12,7 +12,7 @@ import { createExtractiveEngine } from '../../src/engines/extractive/index.js';
 import { createLogger } from '../../src/logger.js';
 import type { Synthesize } from '../../src/pipeline/synthesize.js';
 import type { Runtime } from '../../src/runtime.js';
-import { createStores } from '../../src/store/store.js';
+import { createStores, type Stores } from '../../src/store/store.js';
 import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from './fake-discord.js';
 import type { SpecValidator } from './fake-validate.js';
 
@@ -34,6 +34,8 @@ export interface HarnessOptions {
   adapter?: DiscordAdapterOptions;
   validator?: SpecValidator;
   env?: Record<string, string>;
+  /** Share stores across harnesses (a restart); they are then not closed by `close`. */
+  stores?: Stores;
 }
 
 /** Starts fake, core and adapter; resolves once the client is ready. */
@@ -48,7 +50,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const config = loadConfig({ STORE_URL: 'memory://', SYNTH_SOURCES: 'none', ...options.env });
   const log = createLogger({ level: 'debug', destination });
-  const stores = await createStores('memory://');
+  const stores = options.stores ?? (await createStores('memory://'));
   const runtime: Runtime = options.runtime ?? { synthesize: options.synthesize!, engine: createExtractiveEngine(), sources: [], skipped: [] };
   const core = await createCore(config, log, { stores, runtime });
   const discordConfig = loadDiscordConfig({ DISCORD_TOKEN: fake.token, DISCORD_APPLICATION_ID: fake.applicationId, DISCORD_API_URL: fake.apiUrl })!;
@@ -62,7 +64,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async close() {
       await adapter.stop();
       await core.close();
-      await stores.close();
+      if (!options.stores) await stores.close();
       await fake.close();
     },
   };
