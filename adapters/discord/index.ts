@@ -19,6 +19,8 @@ import { createDiscordWriter } from './rest-writes.js';
 export interface DiscordAdapterOptions {
   /** Least time between two edits of one progress message (default 1,500 ms). */
   progressIntervalMs?: number;
+  /** How long the interaction token is used after the command (default 13 of its 15 minutes). */
+  interactionTokenMs?: number;
   /** How long to wait for the gateway to become ready (default 30 s). */
   readyTimeoutMs?: number;
 }
@@ -46,7 +48,14 @@ export function createDiscordAdapter(config: DiscordConfig, core: Core, options:
     ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
   });
   const maxRunsPerUser = core.config.SYNTH_MAX_RUNS_PER_USER;
-  const onInteraction = createInteractionHandler({ runner: core.runner, follower, state: core.stores.state, log, maxRunsPerUser });
+  const onInteraction = createInteractionHandler({
+    runner: core.runner,
+    follower,
+    state: core.stores.state,
+    log,
+    maxRunsPerUser,
+    ...(options.interactionTokenMs !== undefined ? { interactionTokenMs: options.interactionTokenMs } : {}),
+  });
   const onMessage = createMentionHandler({ runner: core.runner, follower, writer, log, maxRunsPerUser });
   client.on(Events.InteractionCreate, (interaction) => void onInteraction(interaction));
   client.on(Events.MessageCreate, (message) => void onMessage(message));
