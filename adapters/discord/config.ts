@@ -7,8 +7,8 @@ import { z } from 'zod';
 import { parseEnv } from '../../src/config.js';
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
-const snowflake = (what: string) =>
-  z.preprocess(emptyToUndefined, z.string().trim().regex(/^\d{17,20}$/, { error: `must be the ${what} id (a 17-20 digit number)` }));
+const optionalSnowflake = (what: string) =>
+  z.preprocess(emptyToUndefined, z.string().trim().regex(/^\d{17,20}$/, { error: `must be the ${what} id (a 17-20 digit number)` }).optional());
 
 /** Schema of the Discord variables (see `.env.example`). */
 export const DiscordEnvSchema = z.object({
@@ -27,7 +27,7 @@ export const DiscordEnvSchema = z.object({
       .trim()
       .regex(/^\d{17,20}$/, { error: 'must be the application id (a 17-20 digit number)' }),
   ),
-  DISCORD_GUILD_ID: snowflake('server (guild)').optional(),
+  DISCORD_GUILD_ID: optionalSnowflake('server (guild)'),
   DISCORD_API_URL: z.preprocess(
     emptyToUndefined,
     z
