@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseEnv } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalSnowflake = (what: string) =>
@@ -49,5 +50,13 @@ export const DISCORD_ENABLING_VARIABLE = 'DISCORD_TOKEN';
  */
 export function loadDiscordConfig(env: Record<string, string | undefined> = process.env): DiscordConfig | undefined {
   if (emptyToUndefined(env[DISCORD_ENABLING_VARIABLE]) === undefined) return undefined;
-  return parseEnv(DiscordEnvSchema, env);
+  try {
+    return parseEnv(DiscordEnvSchema, env);
+  } catch (error) {
+    // parseEnv quotes the bad value; a token, even a malformed one, must not reach the terminal or logs.
+    if (error instanceof ConfigError && error.variable === DISCORD_ENABLING_VARIABLE) {
+      throw new ConfigError(DISCORD_ENABLING_VARIABLE, error.message.slice(`${DISCORD_ENABLING_VARIABLE}: `.length).replace(/ \(got "[\s\S]*"\)\.$/, '.'));
+    }
+    throw error;
+  }
 }

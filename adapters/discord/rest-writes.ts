@@ -37,17 +37,36 @@ export function threadName(question: string): string {
   return truncateWords(`Research: ${cleanText(question)}`, LIMITS.threadName);
 }
 
+/**
+ * Runs `work` after every earlier call with the same key has settled. discord.js's REST client puts
+ * requests issued before it learned a route's bucket hash in a different queue from later ones, and
+ * the two queues do not share a 429's reset; one request at a time per route and channel keeps every
+ * 429 honoured (the route allows one at a time anyway once its bucket is known).
+ */
+function createSerializer() {
+  const tails = new Map<string, Promise<unknown>>();
+  return <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const run = (tails.get(key) ?? Promise.resolve()).catch(() => undefined).then(work);
+    tails.set(key, run);
+    void run.catch(() => undefined).finally(() => {
+      if (tails.get(key) === run) tails.delete(key);
+    });
+    return run;
+  };
+}
+
 /** Creates the writer over discord.js's REST client (`client.rest`). */
 export function createDiscordWriter(rest: REST): DiscordWriter {
+  const serial = createSerializer();
   return {
-    async startThread(channelId, messageId, name) {
+    startThread: (channelId, messageId, name) => serial(`thread:${channelId}`, async () => {
       const thread = (await rest.post(Routes.threads(channelId, messageId), {
         body: { name, auto_archive_duration: ThreadAutoArchiveDuration.OneDay },
         reason: 'Research synthesis progress and answer',
       })) as APIChannel;
       return thread.id;
-    },
-    async send(target, payload) {
+    }),
+    send: (target, payload) => serial(`post:${target.channelId}`, async () => {
       const body: RESTPostAPIChannelMessageJSONBody = { ...payload.body, allowed_mentions: NO_MENTIONS };
       if (target.replyTo) body.message_reference = { message_id: target.replyTo, fail_if_not_exists: false };
       const message = (await rest.post(Routes.channelMessages(target.channelId), {
@@ -55,9 +74,9 @@ export function createDiscordWriter(rest: REST): DiscordWriter {
         ...(payload.files && payload.files.length > 0 ? { files: payload.files } : {}),
       })) as APIMessage;
       return message.id;
-    },
-    async edit(channelId, messageId, body) {
+    }),
+    edit: (channelId, messageId, body) => serial(`edit:${channelId}`, async () => {
       await rest.patch(Routes.channelMessage(channelId, messageId), { body: { ...body, allowed_mentions: NO_MENTIONS } });
-    },
+    }),
   };
 }

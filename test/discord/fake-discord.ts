@@ -81,6 +81,18 @@ function routeOf(method: string, path: string): { route: string; major: string }
 /** Starts the fake on 127.0.0.1 (port 0). */
 export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const validator = options.validate === false ? undefined : (options.validator ?? createSpecValidator());
+  // Compile the validators of the operations the bot uses now, not while timing its first requests.
+  for (const [method, path, multipart] of [
+    ['POST', '/interactions/1/t/callback', false],
+    ['PATCH', '/webhooks/1/t/messages/@original', false],
+    ['POST', '/webhooks/1/t', false],
+    ['POST', '/channels/1/messages/2/threads', false],
+    ['POST', '/channels/1/messages', false],
+    ['POST', '/channels/1/messages', true],
+    ['PATCH', '/channels/1/messages/2', false],
+  ] as const) {
+    validator?.validate(method, path, {}, multipart);
+  }
   const limiter = createRateLimiter(options.rateLimits ?? {});
   const tokenLifetimeMs = options.tokenLifetimeMs ?? 15 * 60_000;
   const botUser = P.user('100000000000000042', 'synth-bot', true);
@@ -169,7 +181,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         return reply(404, { message: 'Unknown interaction', code: 10062 });
       }
       const type = body.type as number;
-      interaction.callback = { type, at: Date.now() };
+      interaction.callback = { type, at: record.at };
       const data = (body.data as Record<string, unknown> | undefined) ?? {};
       if (type === 4 || type === 5) {
         const msg = createMessage({ id: P.snowflake(), channelId: interaction.channelId, guildId, author: botUser, content: (data.content as string) ?? '', embeds: (data.embeds as unknown[]) ?? [], components: (data.components as unknown[]) ?? [], flags: ((data.flags as number) ?? 0) | (type === 5 ? 128 : 0), applicationId, webhookId: applicationId });

@@ -88,12 +88,14 @@ describe('rate limits and token lifetime', () => {
         rateLimits: {
           'PATCH /channels/:id/messages/:id': { limit: 5, enforced: 2, windowMs: 400 },
           'POST /channels/:id/messages': { limit: 2, windowMs: 300 },
+          // Every thread is started in the same channel: one bucket, hit by concurrent runs.
+          'POST /channels/:id/messages/:id/threads': { limit: 6, enforced: 3, windowMs: 300 },
         },
       },
     });
-    h.fake.dispatchCommand({ question: 'Does vitamin D reduce fracture risk?' });
-    h.fake.dispatchCommand({ question: 'Does vitamin D reduce fracture risk in men?', userId: '400000000000000002' });
-    await h.fake.waitFor(() => h.fake.requests.filter(isAnswer).length === 2, 20_000);
+    for (let i = 0; i < 12; i++) h.fake.dispatchCommand({ question: `Does vitamin D reduce fracture risk? (${i})`, userId: `4000000000000000${10 + i}` });
+    await h.fake.waitFor(() => h.fake.requests.filter(isAnswer).length === 12, 20_000);
+    expect(h.fake.calls('POST /channels/:id/messages/:id/threads').some((r) => r.status === 429)).toBe(true);
     expect(h.fake.limiter.stats.limited).toBeGreaterThan(0);
     expect(h.fake.limiter.stats.violations).toBe(0);
     const limited = h.fake.requests.filter((r) => r.status === 429);

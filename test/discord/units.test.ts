@@ -36,7 +36,7 @@ describe('settings', () => {
     expect(() => loadDiscordConfig({ DISCORD_TOKEN: TOKEN })).toThrow(ConfigError);
     expect(() => loadDiscordConfig({ DISCORD_TOKEN: TOKEN })).toThrow(/^DISCORD_APPLICATION_ID: is missing: copy the Application ID/);
     expect(() => loadDiscordConfig({ DISCORD_TOKEN: TOKEN, DISCORD_APPLICATION_ID: APP, DISCORD_GUILD_ID: 'my-server' })).toThrow(/^DISCORD_GUILD_ID: must be the server \(guild\) id/);
-    expect(() => loadDiscordConfig({ DISCORD_TOKEN: 'short', DISCORD_APPLICATION_ID: APP })).toThrow(/^DISCORD_TOKEN: does not look like a bot token/);
+    expect(() => loadDiscordConfig({ DISCORD_TOKEN: 'short-secret', DISCORD_APPLICATION_ID: APP })).toThrow(/^DISCORD_TOKEN: does not look like a bot token \(Developer Portal → Bot → Reset Token\)\.$/);
     expect(() => loadDiscordConfig({ DISCORD_TOKEN: TOKEN, DISCORD_APPLICATION_ID: APP, DISCORD_API_URL: 'ftp://x' })).toThrow(/^DISCORD_API_URL/);
   });
 
