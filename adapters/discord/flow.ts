@@ -30,10 +30,18 @@ export interface RunOrigin {
   question: string;
 }
 
+/** How a run ended and whether its answer reached the channel. */
+export interface RunOutcome {
+  report?: Report;
+  error?: { code: string; message: string };
+  /** Set when the answer (or failure) could not be posted: `forbidden` for a 403 (no Send Messages). */
+  undelivered?: 'forbidden' | 'failed';
+}
+
 /** Optional hooks of one followed run. */
 export interface FollowHooks {
   /** Called once the answer (or failure) is posted, e.g. to update the parent reply. */
-  onSettled?(outcome: { report?: Report; error?: { code: string; message: string } }): Promise<void>;
+  onSettled?(outcome: RunOutcome): Promise<void>;
 }
 
 /** Options of {@link createRunFollower}. */
@@ -118,6 +126,7 @@ export function createRunFollower(options: RunFollowerOptions): RunFollower {
       unsubscribes.add(unsubscribe);
       let report: Report | undefined;
       let failure: { code: string; message: string } | undefined;
+      let undelivered: RunOutcome['undelivered'];
       try {
         const target = await openTarget(origin);
         const prefix = target.note ? `ℹ️ ${target.note}\n` : '';
@@ -145,12 +154,14 @@ export function createRunFollower(options: RunFollowerOptions): RunFollower {
         if (report) await writer.send(target, await renderAnswerMessage(report));
         else if (failure) await postFailure(target, handle.id, failure.code, failure.message);
       } catch (error) {
+        undelivered = isMissingPermission(error) ? 'forbidden' : 'failed';
         runLog.error({ err: loggableError(error) }, 'could not report the run in Discord');
       } finally {
         unsubscribe();
         unsubscribes.delete(unsubscribe);
       }
-      await hooks?.onSettled?.({ ...(report ? { report } : {}), ...(failure ? { error: failure } : {}) }).catch((error: unknown) =>
+      const outcome: RunOutcome = { ...(report ? { report } : {}), ...(failure ? { error: failure } : {}), ...(undelivered ? { undelivered } : {}) };
+      await hooks?.onSettled?.(outcome).catch((error: unknown) =>
         runLog.warn({ err: loggableError(error) }, 'could not update the parent message'),
       );
     },

@@ -21,6 +21,7 @@ import { parseCustomId } from './custom-id.js';
 import type { RunFollower } from './flow.js';
 import { loggableError, startErrorText } from './messages.js';
 import { renderClaimDetail } from './render-claim.js';
+import { renderAnswerMessage } from './render-report.js';
 import { escapeDiscord, LIMITS, truncateWords } from './text.js';
 
 /** What the interaction handler needs. */
@@ -38,10 +39,12 @@ export interface InteractionDeps {
 const allowedMentions = { parse: [], repliedUser: false } as const;
 
 /** The parent reply while a run is going and after it ended. */
-export function parentContent(question: string, outcome?: 'done' | 'failed'): string {
+export function parentContent(question: string, outcome?: 'done' | 'failed' | 'undelivered'): string {
   const q = escapeDiscord(question);
   const text =
-    outcome === 'done'
+    outcome === 'undelivered'
+      ? `⚠️ **Researched:** ${q}\nI may not post in this channel (the bot lacks the Send Messages permission here), so the answer follows as a reply to this command.`
+      : outcome === 'done'
       ? `✅ **Researched:** ${q}\nThe answer is in the thread.`
       : outcome === 'failed'
         ? `❌ **Research failed:** ${q}\nThe reason is in the thread.`
@@ -106,10 +109,21 @@ export function createInteractionHandler(deps: InteractionDeps): (interaction: I
       handle,
       { channelId: parent.channelId, messageId: parent.id, inThread: interaction.channel?.isThread() ?? false, question: cleaned },
       {
-        async onSettled({ report }) {
+        async onSettled({ report, undelivered }) {
           // The interaction token dies after 15 minutes; later runs leave the parent as it is.
           if (now() - startedAt > tokenMs) return;
-          await interaction.editReply({ content: parentContent(cleaned, report ? 'done' : 'failed'), allowedMentions });
+          if (undelivered && report) {
+            // No Send Messages permission in the channel: the interaction's own follow-up still works.
+            const { body, files } = await renderAnswerMessage(report);
+            await interaction.followUp({
+              content: body.content ?? '',
+              embeds: body.embeds ?? [],
+              components: body.components ?? [],
+              files: (files ?? []).map((f) => ({ attachment: f.data as Buffer, name: f.name })),
+              allowedMentions,
+            });
+          }
+          await interaction.editReply({ content: parentContent(cleaned, undelivered ? 'undelivered' : report ? 'done' : 'failed'), allowedMentions });
         },
       },
     );

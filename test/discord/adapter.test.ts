@@ -191,6 +191,31 @@ describe('failures', () => {
     expect(h.fake.problems).toEqual([]);
   });
 
+  it('answers through the interaction’s follow-up when it may not post in the channel at all', async () => {
+    const h = await harness({ synthesize: scriptedSynthesize() });
+    h.fake.forbidSending(h.fake.channelId);
+    h.fake.dispatchCommand({ question: QUESTION });
+    const followUp = await h.fake.waitFor(() => h.fake.calls('POST /webhooks/:id/:token')[0]);
+    expect((followUp.body!.embeds as unknown[]).length).toBe(2);
+    expect(followUp.files.map((f) => f.name.split('.').pop())).toEqual(['md', 'json', 'bib']);
+    const parent = await h.fake.waitFor(() => h.fake.calls('PATCH /webhooks/:id/:token/messages/@original').find((r) => content(r).includes('Send Messages')));
+    expect(content(parent)).toMatch(/^⚠️ \*\*Researched:\*\*/);
+    expect(h.fake.problems).toEqual([]);
+  });
+
+  it('runs inside an existing thread without starting another one', async () => {
+    const h = await harness({ synthesize: scriptedSynthesize() });
+    const first = h.fake.dispatchCommand({ question: QUESTION });
+    await h.fake.waitFor(() => h.fake.requests.find(isAnswer));
+    const threadId = first.originalId!;
+    h.fake.dispatchCommand({ question: `${QUESTION} In children?`, channelId: threadId, userId: '400000000000000002' });
+    await h.fake.waitFor(() => h.fake.requests.filter(isAnswer).length === 2);
+    expect(h.fake.calls('POST /channels/:id/messages/:id/threads')).toHaveLength(1);
+    const posts = h.fake.calls('POST /channels/:id/messages');
+    expect(posts.every((p) => p.path === `/channels/${threadId}/messages`)).toBe(true);
+    expect(h.fake.problems).toEqual([]);
+  });
+
   it('lets one user have at most two runs going; the third is refused ephemerally at once', async () => {
     const h = await harness({ synthesize: scriptedSynthesize({ stepMs: 80 }) });
     h.fake.dispatchCommand({ question: `${QUESTION} (1)` });

@@ -106,6 +106,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const requests: RecordedRequest[] = [];
   const problems: string[] = [];
   const forbiddenThreadChannels = new Set<string>();
+  const forbiddenSendChannels = new Set<string>();
   const sockets = new Set<{ ws: WebSocket; seq: number; ready: boolean }>();
   let gatewayUrl = '';
 
@@ -229,6 +230,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         return reply(201, t);
       }
       if (method === 'POST' && parts[2] === 'messages' && parts.length === 3) {
+        if (forbiddenSendChannels.has(channel.id as string)) return reply(403, { message: 'Missing Permissions', code: 50013 });
         const ref = body.message_reference as { message_id: string } | undefined;
         const msg = createMessage({ id: P.snowflake(), channelId: channel.id as string, guildId, author: botUser, content: (body.content as string) ?? '', embeds: (body.embeds as unknown[]) ?? [], components: (body.components as unknown[]) ?? [], attachments: files.map((f) => ({ id: P.snowflake(), filename: f.name, size: f.content.length })), ...(ref ? { messageReference: { message_id: ref.message_id } } : {}) });
         dispatch('MESSAGE_CREATE', { ...msg, member: { ...P.member(botUser), user: undefined } });
@@ -350,6 +352,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     /** Answers 403 Missing Permissions to thread creation in this channel. */
     forbidThreads(channel: string) {
       forbiddenThreadChannels.add(channel);
+    },
+    /** Answers 403 Missing Permissions to thread creation and messages in this channel (no Send Messages). */
+    forbidSending(channel: string) {
+      forbiddenThreadChannels.add(channel);
+      forbiddenSendChannels.add(channel);
     },
     /** Dispatches `/synthesize` as INTERACTION_CREATE; returns the interaction's id and token. */
     dispatchCommand(opts: { question: string; userId?: string; channelId?: string; yearFrom?: number; yearTo?: number; maxPapers?: number }) {

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTER_MODULES } from '../../adapters/modules.js';
+import { startAdapters } from '../../adapters/start.js';
 import { loadDiscordConfig } from '../../adapters/discord/config.js';
 import { runRegister } from '../../adapters/discord/register.js';
 import { startFakeDiscord, type FakeDiscord } from './fake-discord.js';
@@ -47,9 +48,23 @@ describe('discord:register', () => {
     expect(fake.problems).toEqual([]);
   });
 
-  it('is one of the adapters npm start runs, enabled by DISCORD_TOKEN', () => {
+  it('is one of the adapters npm start runs, enabled by DISCORD_TOKEN', async () => {
     const discord = ADAPTER_MODULES.find((m) => m.name === 'discord')!;
     expect(discord.variables).toContain('DISCORD_TOKEN');
     expect((discord as unknown as { loadConfig: (env: object) => unknown }).loadConfig({})).toBeUndefined();
+    const started = await startAdapters({
+      DISCORD_TOKEN: fake.token,
+      DISCORD_APPLICATION_ID: fake.applicationId,
+      DISCORD_API_URL: fake.apiUrl,
+      STORE_URL: 'memory://',
+      SYNTH_SOURCES: 'none',
+      LOG_LEVEL: 'silent',
+    });
+    try {
+      expect(started.adapters.map((a) => a.name)).toEqual(['discord']);
+      expect(fake.calls('GET /gateway/bot').length).toBeGreaterThan(0);
+    } finally {
+      await started.stop();
+    }
   });
 });
