@@ -7,12 +7,13 @@
  * violation in `problems` (tests assert it stays empty).
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { checkMessageLimits, checkNoMentions, createSpecValidator, type SpecValidator } from './fake-validate.js';
 import * as P from './fake-payloads.js';
 import { createRateLimiter, type RateLimitRule } from './fake-rate-limit.js';
+import { readBody, reply, routeOf, send, type Reply } from './fake-http.js';
 
 /** One request the bot made. */
 export interface RecordedRequest {
@@ -52,31 +53,6 @@ export interface FakeDiscordOptions {
 export type FakeDiscord = Awaited<ReturnType<typeof startFakeDiscord>>;
 
 const BOT_TOKEN = `${Buffer.from('100000000000000042').toString('base64')}.GfakeA.${'x'.repeat(38)}`;
-
-interface Reply {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-function reply(status: number, body?: unknown, headers: Record<string, string> = {}): Reply {
-  return { status, body, headers };
-}
-
-function send(res: ServerResponse, r: Reply) {
-  res.writeHead(r.status, { ...(r.body === undefined ? {} : { 'content-type': 'application/json' }), ...r.headers });
-  res.end(r.body === undefined ? '' : JSON.stringify(r.body));
-}
-
-function routeOf(method: string, path: string): { route: string; major: string } {
-  const m = /^\/webhooks\/(\d+)\/([^/]+)/.exec(path);
-  const major = m ? `${m[1]}/${m[2]}` : (/^\/(?:channels|guilds)\/(\d+)/.exec(path)?.[1] ?? 'global');
-  const route = path
-    .replace(/^\/interactions\/\d+\/[^/]+/, '/interactions/:id/:token')
-    .replace(/^\/webhooks\/\d+\/[^/]+/, '/webhooks/:id/:token')
-    .replace(/\/\d{15,20}/g, '/:id');
-  return { route: `${method} ${route}`, major };
-}
 
 /** Starts the fake on 127.0.0.1 (port 0). */
 export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
@@ -127,25 +103,6 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     if (files.length > 0) msg.attachments = files.map((f) => ({ id: P.snowflake(), filename: f.name, size: f.content.length, url: '', proxy_url: '' }));
     msg.edited_timestamp = new Date().toISOString() as unknown as null;
     return msg;
-  };
-
-  const readBody = async (req: IncomingMessage) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks);
-    const type = req.headers['content-type'] ?? '';
-    if (raw.length === 0) return { body: undefined, files: [], multipart: false };
-    if (type.startsWith('multipart/form-data')) {
-      const form = await new Request('http://fake/', { method: 'POST', headers: { 'content-type': type }, body: raw }).formData();
-      const files: RecordedRequest['files'] = [];
-      let body: Record<string, unknown> | undefined;
-      for (const [key, value] of form.entries()) {
-        if (key === 'payload_json') body = JSON.parse(value as string) as Record<string, unknown>;
-        else if (typeof value !== 'string') files.push({ name: value.name, content: await value.text() });
-      }
-      return { body, files, multipart: true };
-    }
-    return { body: JSON.parse(raw.toString('utf8')) as Record<string, unknown>, files: [], multipart: false };
   };
 
   const checkBody = (method: string, path: string, route: string, body: Record<string, unknown> | undefined, multipart: boolean): string[] => {
