@@ -19,7 +19,7 @@ import type { Keyv } from 'keyv';
 import { COMMAND_NAME, OPTION } from './commands.js';
 import { parseCustomId } from './custom-id.js';
 import type { RunFollower } from './flow.js';
-import { loggableError, startErrorText } from './messages.js';
+import { failureReason, loggableError, startErrorText } from './messages.js';
 import { renderClaimDetail } from './render-claim.js';
 import { renderAnswerMessage } from './render-report.js';
 import { escapeDiscord, LIMITS, truncateWords } from './text.js';
@@ -109,7 +109,7 @@ export function createInteractionHandler(deps: InteractionDeps): (interaction: I
       handle,
       { channelId: parent.channelId, messageId: parent.id, inThread: interaction.channel?.isThread() ?? false, question: cleaned },
       {
-        async onSettled({ report, undelivered }) {
+        async onSettled({ report, error, undelivered }) {
           // The interaction token dies after 15 minutes; later runs leave the parent as it is.
           if (now() - startedAt > tokenMs) return;
           if (undelivered && report) {
@@ -123,7 +123,11 @@ export function createInteractionHandler(deps: InteractionDeps): (interaction: I
               allowedMentions,
             });
           }
-          await interaction.editReply({ content: parentContent(cleaned, undelivered ? 'undelivered' : report ? 'done' : 'failed'), allowedMentions });
+          const text =
+            undelivered && !report && error
+              ? truncateWords(`${parentContent(cleaned, 'failed').split('\n')[0]!}\n${escapeDiscord(failureReason(error.code, error.message))}`, LIMITS.content)
+              : parentContent(cleaned, undelivered ? 'undelivered' : report ? 'done' : 'failed');
+          await interaction.editReply({ content: text, allowedMentions });
         },
       },
     );
