@@ -1,0 +1,44 @@
+/**
+ * The custom_ids of the bot's buttons and select menus. They carry only a report (or job) id and a
+ * claim id; everything else is read from the report store when the component is used, so components
+ * keep working after a restart. https://discord.com/developers/docs/components/reference#anatomy-of-a-component
+ */
+import { LIMITS } from './text.js';
+
+/** What a component click asks for. */
+export type ComponentAction =
+  | { kind: 'claim'; reportId: string; claimId: string }
+  | { kind: 'claims'; reportId: string }
+  | { kind: 'retry'; jobId: string };
+
+const SAFE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function checked(id: string): string {
+  if (id.length > LIMITS.customId) throw new Error(`custom_id longer than ${LIMITS.customId} characters: ${id.slice(0, 40)}…`);
+  return id;
+}
+
+/** A claim button: `claim:<reportId>:<claimId>`. */
+export function claimButtonId(reportId: string, claimId: string): string {
+  return checked(`claim:${reportId}:${claimId}`);
+}
+
+/** The claims select menu of a report (the chosen value is the claim id): `claims:<reportId>[:<page>]`. */
+export function claimSelectId(reportId: string, page = 0): string {
+  return checked(page === 0 ? `claims:${reportId}` : `claims:${reportId}:${page}`);
+}
+
+/** The Retry button of a failed job: `retry:<jobId>`. */
+export function retryButtonId(jobId: string): string {
+  return checked(`retry:${jobId}`);
+}
+
+/** Parses a custom_id made by this module; undefined for anything else. */
+export function parseCustomId(customId: string): ComponentAction | undefined {
+  const [kind, first, second] = customId.split(':');
+  if (!first || !SAFE_ID.test(first)) return undefined;
+  if (kind === 'claim' && second && SAFE_ID.test(second)) return { kind, reportId: first, claimId: second };
+  if (kind === 'claims') return { kind, reportId: first };
+  if (kind === 'retry' && second === undefined) return { kind, jobId: first };
+  return undefined;
+}

@@ -1,0 +1,189 @@
+/**
+ * The final answer as a Discord message: an answer embed (title, direct answer with citations, quality
+ * score with each reviewer's score, PRISMA counts, sources), a claims embed (one line per claim:
+ * verdict, confidence, source), a button per claim (a select menu when there are more than 25) and
+ * the full report attached as Markdown, JSON and BibTeX. Sizes are budgeted so the message always
+ * fits Discord's limits. https://discord.com/developers/docs/resources/message#create-message
+ */
+import {
+  ButtonStyle,
+  ComponentType,
+  type APIActionRowComponent,
+  type APIComponentInMessageActionRow,
+  type APIEmbed,
+  type RawFile,
+  type RESTPostAPIChannelMessageJSONBody,
+} from 'discord.js';
+import type { Claim, Report } from '../../src/model.js';
+import { renderBibtex } from '../../src/render/bibtex.js';
+import { renderJson } from '../../src/render/json.js';
+import { renderMarkdown } from '../../src/render/markdown.js';
+import { claimButtonId, claimSelectId } from './custom-id.js';
+import { formatConfidence, formatDuration, referenceLine, referenceNumbers, VERDICT } from './format.js';
+import { escapeDiscord, joinLinesWithin, LIMITS, truncateWords } from './text.js';
+
+/** A message body plus the files uploaded with it. */
+export interface MessagePayload {
+  body: RESTPostAPIChannelMessageJSONBody;
+  files?: RawFile[];
+}
+
+/** Claims beyond this many are only in the attached report (5 select menus of 25). */
+export const MAX_CLAIMS_IN_COMPONENTS = LIMITS.actionRows * LIMITS.selectOptions;
+
+const ANSWER_MAX = 1800;
+const CLAIM_LINE_MAX = 320;
+const COLOR = { good: 0x2e7d32, mixed: 0xf9a825, poor: 0xc62828 } as const;
+
+/** Characters Discord counts towards an embed's 6,000 total. */
+export function embedLength(embed: APIEmbed): number {
+  return (
+    (embed.title?.length ?? 0) +
+    (embed.description?.length ?? 0) +
+    (embed.footer?.text.length ?? 0) +
+    (embed.author?.name.length ?? 0) +
+    (embed.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0)
+  );
+}
+
+/** One line of the claims list: `**1.** ✅ supported · 0.82 · [3] text`. */
+export function claimLine(claim: Claim, index: number, refs: Map<string, number>, max = CLAIM_LINE_MAX): string {
+  const v = VERDICT[claim.verification.verdict];
+  const head = `**${index + 1}.** ${v.emoji} ${v.label} · ${formatConfidence(claim.verification.confidence)} · [${refs.get(claim.paperId) ?? '?'}] `;
+  return head + truncateWords(escapeDiscord(claim.text), Math.max(20, max - head.length));
+}
+
+/** Escapes the answer, keeping its numbered citations `[1, 2]` readable. */
+function renderAnswerText(abstract: string): string {
+  return truncateWords(escapeDiscord(abstract), ANSWER_MAX);
+}
+
+function qualityLine(report: Report): string {
+  const reviewers = report.reviews.map((r) => `${escapeDiscord(r.reviewer)} ${r.score}/10`).join(' · ');
+  return truncateWords(`**${report.qualityScore}/10**${reviewers ? ` · ${reviewers}` : ' · no reviews'}`, 512);
+}
+
+function papersLine(report: Report): string {
+  const m = report.methodology;
+  const sources = m.sources
+    .map((s) => (s.status === 'ok' ? `${s.name} ${s.found}` : `${s.name} ${s.status}${s.error ? ` (${s.error})` : ''}`))
+    .join(', ');
+  const counts = `${m.included} included · ${m.identified} identified → ${m.deduplicated} unique → ${m.screened} screened`;
+  return truncateWords(escapeDiscord(`${counts}. Sources: ${sources || 'none'}.`), 512);
+}
+
+function claimsComponents(report: Report): APIActionRowComponent<APIComponentInMessageActionRow>[] {
+  const claims = report.claims.slice(0, MAX_CLAIMS_IN_COMPONENTS);
+  if (claims.length === 0) return [];
+  const refs = referenceNumbers(report);
+  if (claims.length <= LIMITS.actionRows * LIMITS.buttonsPerRow) {
+    const rows: APIActionRowComponent<APIComponentInMessageActionRow>[] = [];
+    claims.forEach((claim, i) => {
+      if (i % LIMITS.buttonsPerRow === 0) rows.push({ type: ComponentType.ActionRow, components: [] });
+      const verdict = claim.verification.verdict;
+      rows[rows.length - 1]!.components.push({
+        type: ComponentType.Button,
+        custom_id: claimButtonId(report.id, claim.id),
+        style: verdict === 'supported' ? ButtonStyle.Success : verdict === 'contradicted' ? ButtonStyle.Danger : ButtonStyle.Secondary,
+        label: `Claim ${i + 1}: evidence`,
+      });
+    });
+    return rows;
+  }
+  const rows: APIActionRowComponent<APIComponentInMessageActionRow>[] = [];
+  for (let page = 0; page * LIMITS.selectOptions < claims.length; page++) {
+    const slice = claims.slice(page * LIMITS.selectOptions, (page + 1) * LIMITS.selectOptions);
+    const first = page * LIMITS.selectOptions;
+    rows.push({
+      type: ComponentType.ActionRow,
+      components: [
+        {
+          type: ComponentType.StringSelect,
+          custom_id: claimSelectId(report.id, page),
+          placeholder: `Show the evidence for claim ${first + 1}–${first + slice.length}`,
+          options: slice.map((claim, i) => ({
+            label: truncateWords(`${first + i + 1}. ${claim.text}`, LIMITS.selectLabel),
+            value: claim.id,
+            description: truncateWords(
+              `${VERDICT[claim.verification.verdict].label} · confidence ${formatConfidence(claim.verification.confidence)} · source [${refs.get(claim.paperId) ?? '?'}]`,
+              LIMITS.selectDescription,
+            ),
+          })),
+        },
+      ],
+    });
+  }
+  return rows;
+}
+
+/** The two embeds of the answer, sized so that together they stay within 6,000 characters. */
+export function renderAnswerEmbeds(report: Report): APIEmbed[] {
+  const refs = referenceNumbers(report);
+  const color = report.qualityScore >= 7 ? COLOR.good : report.qualityScore >= 4 ? COLOR.mixed : COLOR.poor;
+  const answer: APIEmbed = {
+    title: truncateWords(escapeDiscord(report.title), LIMITS.embedTitle),
+    description: renderAnswerText(report.abstract) || 'No answer could be written from the retrieved papers.',
+    color,
+    fields: [
+      { name: 'Quality score', value: qualityLine(report) },
+      { name: 'Papers', value: papersLine(report) },
+    ],
+    footer: { text: `Report ${report.id} · ${report.methodology.engine} engine · ${formatDuration(report.timings.totalMs)}` },
+  };
+  const claimsTitle = `Claims (${report.claims.length})`;
+  const reserveForSources = report.references.length > 0 ? 400 : 0;
+  const claimsBudget = Math.min(
+    LIMITS.embedDescription,
+    LIMITS.embedTotal - embedLength(answer) - claimsTitle.length - reserveForSources,
+  );
+  const claimLines = report.claims.map((c, i) => claimLine(c, i, refs));
+  const claims: APIEmbed = {
+    title: claimsTitle,
+    description:
+      claimLines.length > 0
+        ? joinLinesWithin(claimLines, claimsBudget, (n) => `… and ${n} more claim(s) in the attached report.`)
+        : 'No claims could be extracted from the retrieved papers.',
+    color,
+  };
+  const sourcesBudget = Math.min(LIMITS.fieldValue, LIMITS.embedTotal - embedLength(answer) - embedLength(claims) - 'Sources'.length);
+  if (report.references.length > 0 && sourcesBudget >= 80) {
+    const lines = report.references.map((ref, i) => referenceLine(ref, i + 1));
+    answer.fields!.push({
+      name: 'Sources',
+      value: joinLinesWithin(lines, sourcesBudget, (n) => `… ${n} more in the attached report.`),
+    });
+  }
+  return [answer, claims];
+}
+
+/** The files attached to the answer: the full report as Markdown, JSON and (when it renders) BibTeX. */
+export async function renderReportFiles(report: Report): Promise<RawFile[]> {
+  const base = `report-${report.id.slice(0, 8)}`;
+  const files: RawFile[] = [
+    { name: `${base}.md`, data: Buffer.from(renderMarkdown(report), 'utf8'), contentType: 'text/markdown' },
+    { name: `${base}.json`, data: Buffer.from(renderJson(report), 'utf8'), contentType: 'application/json' },
+  ];
+  const bib = await renderBibtex(report.references).catch(() => undefined);
+  if (bib) files.push({ name: `${base}.bib`, data: Buffer.from(bib, 'utf8'), contentType: 'application/x-bibtex' });
+  return files;
+}
+
+/** The complete answer message (embeds, claim components, attached report files). */
+export async function renderAnswerMessage(report: Report): Promise<MessagePayload> {
+  const files = await renderReportFiles(report);
+  const hidden = report.claims.length - MAX_CLAIMS_IN_COMPONENTS;
+  const content =
+    `**Answer** · ${report.claims.length} claim(s) from ${report.references.length} paper(s). ` +
+    `Use the buttons to see each claim's quote and the evidence for and against it; the full report is attached.` +
+    (hidden > 0 ? ` Claims after ${MAX_CLAIMS_IN_COMPONENTS} are only in the attached report.` : '');
+  return {
+    body: {
+      content: truncateWords(content, LIMITS.content),
+      embeds: renderAnswerEmbeds(report),
+      components: claimsComponents(report),
+      attachments: files.map((f, i) => ({ id: String(i), filename: f.name, description: 'Full synthesis report' })),
+      allowed_mentions: { parse: [] },
+    },
+    files,
+  };
+}
