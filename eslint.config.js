@@ -22,7 +22,7 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ['scripts/**', 'test/**', 'bin/**'], rules: { 'no-console': 'off' } },
+  { files: ['scripts/**', 'test/**', 'bin/**', 'bench/**'], rules: { 'no-console': 'off' } },
   { files: ['bin/**'], languageOptions: { globals: { process: 'readonly' } } },
   // Tool configuration files must export a default.
   { files: ['*.config.js', '*.config.ts'], rules: { 'no-restricted-syntax': 'off' } },

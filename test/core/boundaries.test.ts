@@ -56,3 +56,14 @@ describe('logging', () => {
     expect(out.match(/\[redacted\]/g)?.length).toBe(6);
   });
 });
+
+describe('one HTTP stack', () => {
+  it('loads the same undici for our HTTP layer and for discord.js', async () => {
+    // Two undici majors in one process share the global-dispatcher slot, and the second one's
+    // agent then mangles the first one's request bodies (file uploads to Discord failed that way).
+    const { createRequire } = await import('node:module');
+    const ours = createRequire(join(ROOT, 'package.json')).resolve('undici');
+    const discordRest = createRequire(createRequire(join(ROOT, 'package.json')).resolve('@discordjs/rest')).resolve('undici');
+    expect(discordRest).toBe(ours);
+  });
+});
