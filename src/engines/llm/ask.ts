@@ -5,6 +5,7 @@
  * engine. An unreachable or failing endpoint stops the model's part of the run (or fails the run,
  * with `LLM_ON_ERROR=fail`); cancellation always propagates.
  */
+import { setMaxListeners } from 'node:events';
 import type PQueue from 'p-queue';
 import type { z } from 'zod';
 import type { StageContext } from '../engine.js';
@@ -48,10 +49,35 @@ const CHARS_PER_TOKEN = 3.5;
 /** Longest invalid reply echoed back in the repair prompt. */
 const MAX_ECHO = 6_000;
 
+/**
+ * A signal that follows the run's, for the calls of this run: every call in flight (and every call
+ * waiting for the limiter) listens to it, more than the ten listeners Node warns about.
+ */
+function callSignalFor(runSignal: AbortSignal, cache: WeakMap<AbortSignal, AbortSignal>): AbortSignal {
+  let signal = cache.get(runSignal);
+  if (!signal) {
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    if (runSignal.aborted) controller.abort(runSignal.reason);
+    else runSignal.addEventListener('abort', () => controller.abort(runSignal.reason), { once: true });
+    signal = controller.signal;
+    cache.set(runSignal, signal);
+  }
+  return signal;
+}
+
 /** Creates the `ask` function of one run. */
 export function createAsk(deps: AskDeps): Ask {
   const { provider, settings, limiter, state } = deps;
   const label = `${provider.name}/${provider.model}`;
+  const signals = new WeakMap<AbortSignal, AbortSignal>();
+
+  const noteBudget = (ctx: StageContext) => {
+    if (state.budgetMessage) return;
+    const step = state.ledger.summary().budget.reachedAt ?? 'plan';
+    state.budgetMessage = `The token budget of ${settings.maxTokensPerReport.toLocaleString('en-US')} tokens per report (LLM_MAX_TOKENS_PER_REPORT) was reached at the ${step} step; the extractive engine did the remaining work.`;
+    ctx.warn('llm_budget', state.budgetMessage);
+  };
 
   const call = async (
     step: LlmStep,
@@ -64,18 +90,16 @@ export function createAsk(deps: AskDeps): Ask {
     const prompt = system.length + messages.reduce((n, m) => n + m.content.length, 0) + JSON.stringify(spec.jsonSchema).length;
     const reservation = state.ledger.reserve(step, Math.ceil(prompt / CHARS_PER_TOKEN) + settings.maxOutputTokens);
     if (!reservation) {
-      if (!state.budgetMessage) {
-        state.budgetMessage = `The token budget of ${settings.maxTokensPerReport.toLocaleString('en-US')} tokens per report (LLM_MAX_TOKENS_PER_REPORT) was reached at the ${step} step; the extractive engine did the remaining work.`;
-        ctx.warn('llm_budget', state.budgetMessage);
-      }
+      noteBudget(ctx);
       return { fallback: 'budget' };
     }
     const t0 = performance.now();
+    const signal = callSignalFor(ctx.signal, signals);
     let reply: ChatReply;
     try {
       reply = await limiter.add(
-        () => provider.complete({ system, messages, schemaName: spec.schemaName, jsonSchema: spec.jsonSchema, maxTokens: settings.maxOutputTokens }, { signal: ctx.signal, log: ctx.log }),
-        { signal: ctx.signal },
+        () => provider.complete({ system, messages, schemaName: spec.schemaName, jsonSchema: spec.jsonSchema, maxTokens: settings.maxOutputTokens }, { signal, log: ctx.log }),
+        { signal },
       );
     } catch (error) {
       state.ledger.release(reservation);
@@ -102,6 +126,7 @@ export function createAsk(deps: AskDeps): Ask {
     }
     state.ledger.record(step, reply.usage, reservation);
     state.successfulCalls++;
+    if (state.ledger.budgetReached) noteBudget(ctx);
     ctx.log.debug({ step, ms: Math.round(performance.now() - t0), ...reply.usage }, 'model call');
     return { reply };
   };

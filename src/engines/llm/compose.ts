@@ -46,7 +46,7 @@ function gapTerm(gap: string): string | undefined {
 
 /** Composes with the model; falls back to the extractive composition. */
 export async function composeWithModel(input: ComposeInput, ask: Ask, state: RunState, ctx: StageContext): Promise<Composition> {
-  if (input.claims.length === 0) return composeReport(input);
+  if (input.claims.length === 0 || state.stopped) return composeReport(input);
   const number = new Map(input.references.map((r, i) => [r.id, i + 1]));
   const view = {
     references: input.references.map((r, i) => ({ n: i + 1, title: r.title, ...(r.year !== undefined ? { year: r.year } : {}) })),

@@ -29,7 +29,7 @@ interface Candidate extends ClaimDraft {
 
 /** Extracts claims with the model, batch by batch. */
 export async function extractWithModel(input: ExtractInput, ask: Ask, state: RunState, ctx: StageContext): Promise<ClaimDraft[]> {
-  if (state.endpointFailure || state.ledger.budgetReached) return extractClaims(input);
+  if (state.stopped) return extractClaims(input);
   const rankOf = new Map(input.papers.map((p, i) => [p.id, i]));
   const batches: number[][] = [];
   for (let i = 0; i < input.papers.length; i += EXTRACT_BATCH_SIZE) {

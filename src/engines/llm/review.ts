@@ -2,7 +2,7 @@
  * The review step with a model: three reviewers with distinct rubrics (coverage, evidence, sources;
  * see `prompts.ts`) score the synthesis 0-10 with a rationale, in parallel. A reviewer whose call
  * falls back is replaced by the extractive reviewer of the same name. When scores differ by more
- * than {@link MAX_AGREEMENT_SPREAD} points the disagreement is reported.
+ * than {@link MAX_AGREEMENT_SPREAD} points (among the model's reviewers) the disagreement is reported.
  */
 import type { ReviewInput, StageContext } from '../engine.js';
 import type { Review } from '../../model.js';
@@ -65,8 +65,9 @@ function synthesisView(input: ReviewInput): unknown {
 
 /** Reviews with the model. */
 export async function reviewWithModel(input: ReviewInput, ask: Ask, state: RunState, ctx: StageContext): Promise<Review[]> {
-  if (input.claims.length === 0) return RUBRICS.map((r) => FALLBACK[r.name](input));
+  if (input.claims.length === 0 || state.stopped) return RUBRICS.map((r) => FALLBACK[r.name](input));
   const user = `${dataBlock('question', input.question)}\n${dataBlock('synthesis', synthesisView(input))}`;
+  const byModel = new Set<Review>();
   const reviews = await Promise.all(
     RUBRICS.map(async (rubric): Promise<Review> => {
       const result = await ask(
@@ -82,15 +83,19 @@ export async function reviewWithModel(input: ReviewInput, ask: Ask, state: RunSt
       );
       if (!result.ok) return FALLBACK[rubric.name](input);
       const rationale = shortenAtWord(cleanText(result.value.rationale), MAX_RATIONALE_CHARS) || 'No rationale given.';
-      return { reviewer: rubric.name, score: Math.round(result.value.score * 10) / 10, rationale };
+      const review = { reviewer: rubric.name, score: Math.round(result.value.score * 10) / 10, rationale };
+      byModel.add(review);
+      return review;
     }),
   );
-  const scores = reviews.map((r) => r.score);
+  // Disagreement is the model reviewers': an extractive stand-in scores by other means.
+  if (byModel.size < 2) return reviews;
+  const scores = [...byModel].map((r) => r.score);
   const spread = Math.round((Math.max(...scores) - Math.min(...scores)) * 10) / 10;
   state.extra.reviewSpread = spread;
   if (spread > MAX_AGREEMENT_SPREAD) {
     state.notes.push(
-      `The reviewers disagree by ${spread} points (${reviews.map((r) => `${r.reviewer} ${r.score}`).join(', ')}), more than ${MAX_AGREEMENT_SPREAD}; the quality score averages views that differ, so read their rationales.`,
+      `The reviewers disagree by ${spread} points (${[...byModel].map((r) => `${r.reviewer} ${r.score}`).join(', ')}), more than ${MAX_AGREEMENT_SPREAD}; the quality score averages views that differ, so read their rationales.`,
     );
   }
   return reviews;

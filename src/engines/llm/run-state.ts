@@ -49,6 +49,8 @@ export interface RunState {
   /** Extra methodology fields under `llm` (e.g. the reviewers' spread). */
   extra: Record<string, unknown>;
   countFallback(step: LlmStep, reason: FallbackReason): void;
+  /** True once the model is not to be called again in this run (endpoint failed or budget reached). */
+  readonly stopped: boolean;
 }
 
 /** Creates the state of one run with the given token budget (`Infinity` for none). */
@@ -62,6 +64,9 @@ export function createRunState(maxTokens: number, prices?: { inputPerMTok: numbe
     successfulCalls: 0,
     notes: [],
     extra: {},
+    get stopped() {
+      return this.endpointFailure !== undefined || this.ledger.budgetReached;
+    },
     countFallback(step, reason) {
       const byReason = fallbacks.get(step) ?? new Map<FallbackReason, number>();
       byReason.set(reason, (byReason.get(reason) ?? 0) + 1);

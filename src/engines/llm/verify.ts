@@ -89,7 +89,7 @@ export async function verifyWithModel(
   fallback: () => Promise<Verification>,
   ctx: StageContext,
 ): Promise<Verification> {
-  if (state.endpointFailure || state.ledger.budgetReached) return fallback();
+  if (state.stopped) return fallback();
   const groups = selectPassages(input, passages(input.papers));
   if (groups.length === 0) return { verdict: 'insufficient', confidence: 0, evidence: [] };
   const result = await ask(
