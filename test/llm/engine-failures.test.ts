@@ -75,6 +75,31 @@ describe('an unreachable or failing model', () => {
     expect(llmMethodology(report).steps).not.toHaveProperty('verify');
   });
 
+  it('hands a request the endpoint rejects (HTTP 400) to the extractive engine, and carries on', async () => {
+    let rejected = false;
+    const fake = await start(
+      fakeModel({
+        verify: () => {
+          if (rejected) return undefined;
+          rejected = true;
+          return { status: 400, message: "This model's maximum context length is 8192 tokens." };
+        },
+      }),
+    );
+    const report = await runSynthesis(llmEnv(fake));
+    expect(llmMethodology(report).fallbacks).toEqual({ verify: { rejected: 1 } });
+    expect(report.limitations).toContainEqual(expect.stringMatching(/^For 1 item\(s\) \(verify 1\) the endpoint rejected the request/));
+    expect(fake.requests.at(-1)!.step).toBe('compose');
+  });
+
+  it('takes a rejected first call as a set-up problem and stops calling the model', async () => {
+    const fake = await start({ status: 400, message: 'The model `gpt-9` does not exist.' });
+    const report = await runSynthesis(llmEnv(fake));
+    expect(fake.requests).toHaveLength(1);
+    expect(report.methodology.engine).toBe('extractive');
+    expect(report.limitations).toContainEqual(expect.stringMatching(/failed at the plan step \(The endpoint answered HTTP 400: .*gpt-9/));
+  });
+
   it('waits out a 429 with Retry-After and carries on with the model', async () => {
     let limited = false;
     const fake = await start(

@@ -136,6 +136,12 @@ describe('OpenAI-compatible provider', () => {
     expect(fake.requests.at(-1)!.body.max_completion_tokens).toBe(300);
   });
 
+  it('says what to check when the endpoint answers 404', async () => {
+    const { provider } = await setUp('openai', { status: 404, message: 'page not found' });
+    const error = (await call(provider).catch((e: unknown) => e)) as ModelError;
+    expect(error.message).toMatch(/HTTP 404: .*page not found.*Check LLM_BASE_URL \(OpenAI-compatible servers usually end in \/v1/);
+  });
+
   it('stops waiting for a retry when the run is cancelled', async () => {
     const { provider } = await setUp('openai', { status: 429, headers: { 'retry-after': '30' } });
     const controller = new AbortController();
@@ -177,6 +183,13 @@ describe('Anthropic provider', () => {
     await call(provider);
     expect(fake.requests).toHaveLength(3);
     expect(fake.requests[1]!.at - fake.requests[0]!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('accepts a base URL that already ends in /v1', async () => {
+    const { fake } = await setUp('anthropic', { json: REVIEW });
+    const provider = createAnthropicProvider(settingsFor(fake, 'anthropic', { LLM_BASE_URL: `${fake.url}/v1` }));
+    await call(provider);
+    expect(fake.requests[0]!.path).toBe('/v1/messages');
   });
 
   it('reports stop_reason "refusal" as a refusal', async () => {

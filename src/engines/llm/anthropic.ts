@@ -36,7 +36,8 @@ const MessageSchema = z.object({
 
 /** Creates the Anthropic provider. */
 export function createAnthropicProvider(settings: LlmSettings, deps: ProviderDeps = {}): ModelProvider {
-  const url = endpointUrl(settings.baseUrl, 'v1/messages');
+  // Accept a base URL given with or without the `/v1` the SDKs leave out.
+  const url = endpointUrl(settings.baseUrl, /\/v1\/?$/.test(new URL(settings.baseUrl).pathname) ? 'messages' : 'v1/messages');
   const headers: Record<string, string> = { 'anthropic-version': ANTHROPIC_VERSION };
   if (settings.apiKey) headers['x-api-key'] = settings.apiKey;
 

@@ -51,16 +51,14 @@ const MAX_ECHO = 6_000;
 
 /**
  * A signal that follows the run's, for the calls of this run: every call in flight (and every call
- * waiting for the limiter) listens to it, more than the ten listeners Node warns about.
+ * waiting for the limiter) listens to it, more than the ten listeners Node warns about. `AbortSignal.any`
+ * follows the run's signal without adding a listener to it (the core's own queue already has some).
  */
 function callSignalFor(runSignal: AbortSignal, cache: WeakMap<AbortSignal, AbortSignal>): AbortSignal {
   let signal = cache.get(runSignal);
   if (!signal) {
-    const controller = new AbortController();
-    setMaxListeners(0, controller.signal);
-    if (runSignal.aborted) controller.abort(runSignal.reason);
-    else runSignal.addEventListener('abort', () => controller.abort(runSignal.reason), { once: true });
-    signal = controller.signal;
+    signal = AbortSignal.any([runSignal]);
+    setMaxListeners(0, signal);
     cache.set(runSignal, signal);
   }
   return signal;
@@ -109,7 +107,8 @@ export function createAsk(deps: AskDeps): Ask {
         ctx.log.warn({ step, err: error.message }, 'the model declined');
         return { fallback: 'refusal' };
       }
-      if (!isEndpointFailure(error)) {
+      // A request rejected before any succeeded points at the set-up (model, URL, parameters), not the item.
+      if (!isEndpointFailure(error) && state.successfulCalls > 0) {
         ctx.log.warn({ step, status: error.status, err: error.message }, 'the model endpoint rejected a request');
         return { fallback: 'rejected' };
       }

@@ -114,6 +114,14 @@ export function createOpenAiProvider(settings: LlmSettings, deps: ProviderDeps =
           }));
         } catch (error) {
           if (error instanceof ModelError && round < 4 && adapt(error, options)) continue;
+          if (error instanceof ModelError && error.status === 404) {
+            throw new ModelError('http', `${error.message} Check LLM_BASE_URL (OpenAI-compatible servers usually end in /v1, e.g. http://localhost:11434/v1) and LLM_MODEL.`, {
+              status: 404,
+              url,
+              ...(error.body !== undefined ? { body: error.body } : {}),
+              cause: error,
+            });
+          }
           throw error;
         }
         return readCompletion(json, request, url);
