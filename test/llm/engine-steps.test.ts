@@ -95,6 +95,19 @@ describe.each(['openai', 'anthropic'] as const)('the LLM engine over %s', (proto
   });
 });
 
+describe('a server without structured outputs', () => {
+  it('runs the whole synthesis in JSON mode after the first json_schema request is rejected', async () => {
+    fake = await startFakeLlm({ protocol: 'openai', script: fakeModel(), apiKey: 'test-key', rejectJsonSchema: true });
+    const report = await runSynthesis(llmEnv(fake));
+    const formats = fake.requests.map((r) => (r.body.response_format as { type: string }).type);
+    expect(formats[0]).toBe('json_schema');
+    expect(formats.slice(1).every((f) => f === 'json_object')).toBe(true);
+    expect(report.methodology.engine).toBe('llm:openai/fake-model-1');
+    expect(llmMethodology(report).calls).toBe(fake.requests.length - 1);
+    expect(report.limitations.join(' ')).not.toMatch(/extractive engine/);
+  });
+});
+
 describe('guards on model output', () => {
   it('repairs invalid JSON with one more call that shows the model its reply and the problem', async () => {
     let broken = false;
@@ -198,6 +211,7 @@ describe('guards on model output', () => {
     const { report } = await run(fakeModel({ compose: () => ({ json: { title: 'T', abstract: 'Vitamin D works [12].', gaps: [] } }) }));
     expect(report.abstract).toMatch(/^The retrieved evidence/);
     expect(report.abstract).toMatch(/\[\d+/);
+    expect(report.limitations).toContainEqual(expect.stringMatching(/^For 1 item\(s\) \(compose 1\) the model's answer cited no reference/));
   });
 
   it('says coverage gaps plainly even when the model leaves them out', async () => {

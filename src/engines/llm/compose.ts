@@ -77,7 +77,7 @@ export async function composeWithModel(input: ComposeInput, ask: Ask, state: Run
   const checked = checkCitations(cleanText(reply.abstract), input.references.length);
   state.rejections.answerCitations += checked.dropped;
   if (checked.kept === 0) {
-    state.countFallback('compose', 'invalid');
+    state.countFallback('compose', 'uncited');
     return composeReport(input);
   }
   let abstract = checked.text;

@@ -93,7 +93,7 @@ export async function postJson(req: PostJsonRequest): Promise<PostJsonResponse> 
         }
       }
       retryAfterMs = parseRetryAfter(res.headers);
-      lastError = new ModelError('http', `The endpoint answered HTTP ${res.statusCode}: ${excerpt(text) || '(empty body)'}`, {
+      lastError = new ModelError('http', `The endpoint answered HTTP ${res.statusCode}: ${errorMessageOf(text) || '(empty body)'}`, {
         status: res.statusCode,
         url: req.url,
         body: excerpt(text),
@@ -133,6 +133,18 @@ export async function postJson(req: PostJsonRequest): Promise<PostJsonResponse> 
     ...(lastError!.body !== undefined ? { body: lastError!.body } : {}),
     cause: lastError,
   });
+}
+
+/** The provider's own error message (`{"error": {"message": ...}}` in both protocols), else the body's start. */
+function errorMessageOf(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const message = typeof body.error === 'string' ? body.error : (body.error?.message ?? body.message);
+    if (typeof message === 'string' && message.trim()) return excerpt(message);
+  } catch {
+    // not JSON: show the text itself
+  }
+  return excerpt(text);
 }
 
 function excerpt(text: string): string {

@@ -9,6 +9,8 @@ import { createUsageLedger, LLM_STEPS, type LlmStep, type UsageLedger } from './
 export type FallbackReason =
   /** The reply stayed invalid after one repair attempt. */
   | 'invalid'
+  /** The answer cited no reference. */
+  | 'uncited'
   /** The model declined. */
   | 'refusal'
   /** The endpoint rejected this request (e.g. HTTP 400: too long). */
@@ -79,6 +81,7 @@ const REASON_TEXT: Partial<Record<FallbackReason, string>> = {
   invalid: "the model's reply was not valid JSON in the required structure, even after one repair attempt",
   refusal: 'the model declined to answer',
   rejected: 'the endpoint rejected the request',
+  uncited: "the model's answer cited no reference",
 };
 
 /** The limitation lines of a run, in plain words. */
@@ -86,7 +89,7 @@ export function describeRun(state: RunState, model: string): string[] {
   const out: string[] = [];
   if (state.endpointFailure) out.push(state.endpointFailure.message);
   if (state.budgetMessage) out.push(state.budgetMessage);
-  for (const reason of ['invalid', 'refusal', 'rejected'] as const) {
+  for (const reason of ['invalid', 'uncited', 'refusal', 'rejected'] as const) {
     const perStep = LLM_STEPS.map((step) => [step, state.fallbacks.get(step)?.get(reason) ?? 0] as const).filter(([, n]) => n > 0);
     const total = perStep.reduce((s, [, n]) => s + n, 0);
     if (total === 0) continue;
