@@ -1,16 +1,16 @@
 /**
  * The extract step with a model. The included papers go out in batches (one call each, run
- * concurrently); each finding must cite a paper of the run by its alias and quote it verbatim, or it
- * is rejected and counted. A batch whose call falls back is extracted by the extractive engine. The
+ * concurrently); each finding must cite a paper of the run by its alias and quote it verbatim (case,
+ * curly quotes and dashes aside: the paper's own text is kept, see `locateQuote`), or it is rejected
+ * and counted. A batch whose call falls back is extracted by the extractive engine. The
  * findings are then picked as the extractive engine does: best first, one per paper before a second.
  */
 import type { ExtractInput, StageContext } from '../engine.js';
 import type { ClaimDraft } from '../../model.js';
-import { quoteIsVerbatim } from '../../pipeline/invariants.js';
-import { cleanText, normalizeWhitespace } from '../../text/sanitize.js';
+import { cleanText } from '../../text/sanitize.js';
 import { extractClaims } from '../extractive/extract.js';
 import type { Ask } from './ask.js';
-import { paperByAlias, paperForPrompt } from './papers.js';
+import { locateQuote, paperByAlias, paperForPrompt } from './papers.js';
 import { dataBlock, extractSystem } from './prompts.js';
 import type { RunState } from './run-state.js';
 import { ExtractReplySchema, JSON_SCHEMAS, SCHEMA_NAMES } from './schemas.js';
@@ -69,13 +69,14 @@ export async function extractWithModel(input: ExtractInput, ask: Ask, state: Run
           state.rejections.claimPapers++;
           continue;
         }
-        if (!quoteIsVerbatim(finding.quote, paper)) {
+        const quote = locateQuote(finding.quote, paper);
+        if (!quote) {
           state.rejections.claimQuotes++;
           continue;
         }
         const text = asSentence(cleanText(finding.claim));
         if (!text) continue;
-        out.push({ text, paperId: paper.id, quote: normalizeWhitespace(finding.quote), relevance: finding.relevance, rank: rankOf.get(paper.id) ?? 0 });
+        out.push({ text, paperId: paper.id, quote, relevance: finding.relevance, rank: rankOf.get(paper.id) ?? 0 });
       }
       return out;
     }),

@@ -7,6 +7,59 @@ import type { Paper } from '../../model.js';
 import { normalizeWhitespace } from '../../text/sanitize.js';
 import { paperSentences } from '../../text/sentences.js';
 
+/** Typographic variants a model may swap when copying (curly quotes, dashes), folded one character for one. */
+const FOLD: Readonly<Record<string, string>> = {
+  '\u2018': "'",
+  '\u2019': "'",
+  '\u201A': "'",
+  '\u201B': "'",
+  '\u2032': "'",
+  '\u201C': '"',
+  '\u201D': '"',
+  '\u201E': '"',
+  '\u201F': '"',
+  '\u2033': '"',
+  '\u2010': '-',
+  '\u2011': '-',
+  '\u2012': '-',
+  '\u2013': '-',
+  '\u2014': '-',
+  '\u2212': '-',
+};
+
+/** Folds case and typographic variants, keeping every character's position (so spans map back). */
+function fold(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const folded = FOLD[ch] ?? ch.toLowerCase();
+    out += folded.length === ch.length ? folded : ch;
+  }
+  return out;
+}
+
+/**
+ * The paper's own text for a quote the model copied: the quote itself when it is verbatim, else the
+ * span of the title or abstract that differs from it only in case, curly quotes or dashes (models
+ * retype those). Undefined when the paper does not contain it: the quote is fabricated or altered.
+ * What is returned is always verbatim in the paper, so the core's check holds.
+ */
+export function locateQuote(quote: string, paper: Pick<Paper, 'title' | 'abstract' | 'sentences'>): string | undefined {
+  const raw = normalizeWhitespace(quote);
+  // Some models wrap the quote in quotation marks of their own.
+  const bare = raw.replace(/^["'\u2018\u2019\u201C\u201D]+/u, '').replace(/["'\u2018\u2019\u201C\u201D]+$/u, '');
+  const texts = [paper.title, paper.abstract, ...(paper.sentences ? [paper.sentences.join(' ')] : [])].map(normalizeWhitespace);
+  for (const q of raw === bare ? [raw] : [raw, bare]) {
+    if (q.length < 8) continue;
+    for (const text of texts) if (text.includes(q)) return q;
+    const folded = fold(q);
+    for (const text of texts) {
+      const at = fold(text).indexOf(folded);
+      if (at >= 0) return text.slice(at, at + q.length);
+    }
+  }
+  return undefined;
+}
+
 /** Longest abstract passed to the model, in characters; longer ones are cut at a sentence end. */
 export const MAX_ABSTRACT_CHARS = 4_000;
 

@@ -8,12 +8,11 @@
  */
 import type { StageContext, VerifyInput } from '../engine.js';
 import type { Evidence, Paper, Verification } from '../../model.js';
-import { quoteIsVerbatim } from '../../pipeline/invariants.js';
 import { createLexicalRanker, type LexicalRanker } from '../../rank/lexical-ranker.js';
 import { normalizeWhitespace } from '../../text/sanitize.js';
 import { paperSentences } from '../../text/sentences.js';
 import type { Ask } from './ask.js';
-import { aliasOf, paperByAlias } from './papers.js';
+import { aliasOf, locateQuote, paperByAlias } from './papers.js';
 import { dataBlock, VERIFY_SYSTEM } from './prompts.js';
 import type { RunState } from './run-state.js';
 import { JSON_SCHEMAS, SCHEMA_NAMES, VerifyReplySchema } from './schemas.js';
@@ -112,11 +111,12 @@ export async function verifyWithModel(
       state.rejections.evidencePapers++;
       continue;
     }
-    if (!quoteIsVerbatim(item.quote, paper)) {
+    const quote = locateQuote(item.quote, paper);
+    if (!quote) {
       state.rejections.evidenceQuotes++;
       continue;
     }
-    evidence.push({ paperId: paper.id, quote: normalizeWhitespace(item.quote), stance: item.stance });
+    evidence.push({ paperId: paper.id, quote, stance: item.stance });
   }
   return { verdict: reply.verdict, confidence: reply.confidence, evidence };
 }
