@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkCitations } from '../../src/engines/llm/compose.js';
 import { parseModelJson, readReply } from '../../src/engines/llm/json.js';
-import { locateQuote, paperByAlias } from '../../src/engines/llm/papers.js';
+import { locateQuote, paperByAlias, wholeSentences } from '../../src/engines/llm/papers.js';
 import { dataBlock } from '../../src/engines/llm/prompts.js';
 import { ReviewReplySchema } from '../../src/engines/llm/schemas.js';
 import { quoteIsVerbatim } from '../../src/pipeline/invariants.js';
@@ -31,6 +31,15 @@ describe('locateQuote', () => {
     expect(locateQuote('Vitamin D’s effect on falls was large.', paper)).toBeUndefined();
     expect(locateQuote('Vitamin D cures every fracture.', paper)).toBeUndefined();
     expect(locateQuote('falls', paper)).toBeUndefined();
+  });
+});
+
+describe('wholeSentences', () => {
+  it('widens a quote to the sentence or sentences it lies in', () => {
+    expect(wholeSentences('effect on falls was small', paper)).toBe('Vitamin D’s effect on falls was small — a 4% reduction.');
+    expect(wholeSentences('reduction. Participants said', paper)).toBe('Vitamin D’s effect on falls was small — a 4% reduction. Participants said “it helped”.');
+    expect(wholeSentences('Fracture risk did not change.', paper)).toBe('Fracture risk did not change.');
+    expect(wholeSentences('Vitamin D and falls', paper)).toBe('Vitamin D and falls');
   });
 });
 

@@ -10,7 +10,7 @@ import type { ClaimDraft } from '../../model.js';
 import { cleanText } from '../../text/sanitize.js';
 import { extractClaims } from '../extractive/extract.js';
 import type { Ask } from './ask.js';
-import { locateQuote, paperByAlias, paperForPrompt } from './papers.js';
+import { locateQuote, paperByAlias, paperForPrompt, wholeSentences } from './papers.js';
 import { dataBlock, extractSystem } from './prompts.js';
 import type { RunState } from './run-state.js';
 import { ExtractReplySchema, JSON_SCHEMAS, SCHEMA_NAMES } from './schemas.js';
@@ -69,7 +69,8 @@ export async function extractWithModel(input: ExtractInput, ask: Ask, state: Run
           state.rejections.claimPapers++;
           continue;
         }
-        const quote = locateQuote(finding.quote, paper);
+        const located = locateQuote(finding.quote, paper);
+        const quote = located && wholeSentences(located, paper);
         if (!quote) {
           state.rejections.claimQuotes++;
           continue;

@@ -60,6 +60,31 @@ export function locateQuote(quote: string, paper: Pick<Paper, 'title' | 'abstrac
   return undefined;
 }
 
+/**
+ * Widens a located quote to the whole sentence(s) it lies in, so no quote starts or ends mid-sentence
+ * (and evaluation can match it to SciFact's rationale sentences). A quote from the title is kept.
+ */
+export function wholeSentences(quote: string, paper: Pick<Paper, 'abstract' | 'sentences'>): string {
+  const sentences = paperSentences(paper);
+  const joined = sentences.join(' ');
+  const at = joined.indexOf(quote);
+  if (at < 0) return quote;
+  const end = at + quote.length;
+  let offset = 0;
+  let from = -1;
+  let to = -1;
+  for (const sentence of sentences) {
+    const next = offset + sentence.length;
+    if (from < 0 && at < next) from = offset;
+    if (end <= next) {
+      to = next;
+      break;
+    }
+    offset = next + 1;
+  }
+  return from >= 0 && to >= 0 ? joined.slice(from, to) : quote;
+}
+
 /** Longest abstract passed to the model, in characters; longer ones are cut at a sentence end. */
 export const MAX_ABSTRACT_CHARS = 4_000;
 

@@ -12,7 +12,7 @@ import { createLexicalRanker, type LexicalRanker } from '../../rank/lexical-rank
 import { normalizeWhitespace } from '../../text/sanitize.js';
 import { paperSentences } from '../../text/sentences.js';
 import type { Ask } from './ask.js';
-import { aliasOf, locateQuote, paperByAlias } from './papers.js';
+import { aliasOf, locateQuote, paperByAlias, wholeSentences } from './papers.js';
 import { dataBlock, VERIFY_SYSTEM } from './prompts.js';
 import type { RunState } from './run-state.js';
 import { JSON_SCHEMAS, SCHEMA_NAMES, VerifyReplySchema } from './schemas.js';
@@ -111,7 +111,8 @@ export async function verifyWithModel(
       state.rejections.evidencePapers++;
       continue;
     }
-    const quote = locateQuote(item.quote, paper);
+    const located = locateQuote(item.quote, paper);
+    const quote = located && wholeSentences(located, paper);
     if (!quote) {
       state.rejections.evidenceQuotes++;
       continue;
