@@ -54,6 +54,9 @@ describe('LLM settings', () => {
     expect(failure({ LLM_PROVIDER: 'openai', LLM_MODEL: 'gpt-4o-mini' }).message).toMatch(/^LLM_API_KEY: missing\. api\.openai\.com needs an API key: set LLM_API_KEY/);
     expect(failure({ LLM_PROVIDER: 'anthropic', LLM_MODEL: 'claude' }).variable).toBe('LLM_API_KEY');
     expect(failure({ LLM_PROVIDER: 'openai', LLM_MODEL: 'm', LLM_BASE_URL: 'http://localhost:1/v1', LLM_PRICE_INPUT_PER_MTOK: '1' }).variable).toBe('LLM_PRICE_OUTPUT_PER_MTOK');
+    expect(failure({ LLM_PROVIDER: 'openai', LLM_MODEL: 'm', LLM_BASE_URL: 'http://localhost:1/v1', LLM_MAX_TOKENS_PER_REPORT: '2000' }).message).toMatch(
+      /^LLM_MAX_TOKENS_PER_REPORT: 2000 leaves no room for a call .* Raise it/,
+    );
   });
 
   it('rejects bad values at load time, naming the variable', () => {

@@ -70,6 +70,12 @@ export function resolveLlmSettings(config: CoreConfig): LlmSettings {
       `missing. ${host} needs an API key: set LLM_API_KEY, or point LLM_BASE_URL at a local server (e.g. http://localhost:11434/v1 for Ollama).`,
     );
   }
+  if (config.LLM_MAX_TOKENS_PER_REPORT < 2 * config.LLM_MAX_OUTPUT_TOKENS) {
+    throw new ConfigError(
+      'LLM_MAX_TOKENS_PER_REPORT',
+      `${config.LLM_MAX_TOKENS_PER_REPORT} leaves no room for a call that may answer with LLM_MAX_OUTPUT_TOKENS=${config.LLM_MAX_OUTPUT_TOKENS} tokens plus its prompt. Raise it (default 200000) or lower LLM_MAX_OUTPUT_TOKENS.`,
+    );
+  }
   const inputPrice = config.LLM_PRICE_INPUT_PER_MTOK;
   const outputPrice = config.LLM_PRICE_OUTPUT_PER_MTOK;
   if ((inputPrice === undefined) !== (outputPrice === undefined)) {
