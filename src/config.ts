@@ -23,6 +23,11 @@ const int = (fallback: number, min: number, max: number) =>
       .default(fallback),
   );
 
+const price = z.preprocess(
+  emptyToUndefined,
+  z.coerce.number({ error: 'must be a price in US dollars per million tokens, e.g. 0.15' }).min(0, { error: 'must not be negative' }).optional(),
+);
+
 const sourcesList = z.preprocess(
   emptyToUndefined,
   z
@@ -87,6 +92,21 @@ export const CoreEnvSchema = z.object({
   LLM_API_KEY: optionalString,
   LLM_MODEL: optionalString,
   LLM_MAX_TOKENS_PER_REPORT: int(200_000, 1_000, 10_000_000),
+  LLM_CONCURRENCY: int(4, 1, 64),
+  LLM_TIMEOUT_MS: int(60_000, 100, 600_000),
+  LLM_MAX_RETRIES: int(2, 0, 10),
+  LLM_MAX_OUTPUT_TOKENS: int(1_500, 64, 65_536),
+  LLM_TEMPERATURE: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ error: 'must be a number from 0 to 2' }).min(0, { error: 'must be at least 0' }).max(2, { error: 'must be at most 2' }).optional(),
+  ),
+  LLM_STRUCTURED_OUTPUT: z.preprocess(
+    emptyToUndefined,
+    z.enum(['auto', 'json_schema', 'json_object', 'none'], { error: 'must be auto, json_schema, json_object or none' }).default('auto'),
+  ),
+  LLM_ON_ERROR: z.preprocess(emptyToUndefined, z.enum(['fallback', 'fail'], { error: 'must be fallback or fail' }).default('fallback')),
+  LLM_PRICE_INPUT_PER_MTOK: price,
+  LLM_PRICE_OUTPUT_PER_MTOK: price,
 });
 
 /** The parsed core configuration. */

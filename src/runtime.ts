@@ -5,6 +5,7 @@
 import type { CoreConfig } from './config.js';
 import type { Engine } from './engines/engine.js';
 import { createExtractiveEngine } from './engines/extractive/index.js';
+import { LLM_ENGINE_NAME, llmEngineFactory } from './engines/llm/register.js';
 import { ConfigError, UsageError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { LiveSourceName } from './model.js';
@@ -41,6 +42,8 @@ const engineFactories = new Map<string, EngineFactory>();
 export function registerEngine(name: string, factory: EngineFactory): void {
   engineFactories.set(name, factory);
 }
+
+registerEngine(LLM_ENGINE_NAME, llmEngineFactory);
 
 /** Creates the engine named by the configuration. */
 export function createEngine(name: string, config: CoreConfig, log: Logger): Engine {

@@ -95,6 +95,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .showHelpAfterError('(run synthesize --help for usage)')
     .addHelpText('after', HELP_AFTER)
     .exitOverride()
+    // Without this the program's own --corpus swallows `eval verify --corpus F` and the subcommand misses it.
+    .enablePositionalOptions()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .action(async (words: string[], options: RunOptions) => {
       exitCode = await runQuestion(words, options, io);

@@ -89,4 +89,10 @@ export interface Engine {
   methodology?(): Record<string, unknown>;
   /** Limitations the engine wants stated (e.g. a fallback it took), read after the run. */
   limitations?(): string[];
+  /**
+   * A fresh engine for one run, when the engine keeps per-run state (token usage and budget,
+   * fallbacks taken). The core calls it once at the start of every run and uses what it returns
+   * for that run, so concurrent runs never share `methodology()` or `limitations()`.
+   */
+  forRun?(): Engine;
 }

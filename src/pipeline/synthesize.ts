@@ -82,7 +82,7 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
     emit({ type: 'run-started', question });
     const maxPapers = request.maxPapers ?? DEFAULT_MAX_PAPERS;
     const maxClaims = request.maxClaims ?? DEFAULT_MAX_CLAIMS;
-    const { engine } = deps;
+    const engine = deps.engine.forRun?.() ?? deps.engine;
 
     const stage = async <T>(name: Stage, work: (ctx: StageContext) => Promise<T>, counts: (out: T) => Record<string, number>) => {
       signal.throwIfAborted();
@@ -208,7 +208,8 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
       title: composition.title,
       abstract: composition.abstract,
       createdAt: new Date(startedAt).toISOString(),
-      methodology,
+      // Read again after the last step, so usage the engine reports covers review and compose too.
+      methodology: { ...methodology, ...(engine.methodology?.() ?? {}) },
       claims,
       reviews: reviewed.reviews,
       qualityScore: allGaps.length > 0 ? Math.min(reviewed.qualityScore, 5) : reviewed.qualityScore,

@@ -1,0 +1,77 @@
+/**
+ * The structure of each step's reply: one zod schema per step, validated on every reply, and the
+ * JSON Schema sent to the model generated from it. Minimal on purpose: only the fields the steps use.
+ */
+import { z } from 'zod';
+import { toJsonSchema } from './json.js';
+
+/** The plan step's reply. */
+export const PlanReplySchema = z.object({
+  keyTerms: z.array(z.string()),
+  searchTerms: z.array(z.string()),
+  query: z.string(),
+  perSource: z.object({
+    openalex: z.string(),
+    arxiv: z.string(),
+    crossref: z.string(),
+    semanticscholar: z.string(),
+    pubmed: z.string(),
+  }),
+});
+
+/** The extract step's reply. */
+export const ExtractReplySchema = z.object({
+  findings: z.array(
+    z.object({
+      paperId: z.string(),
+      quote: z.string(),
+      claim: z.string(),
+      relevance: z.number().min(0).max(1),
+    }),
+  ),
+});
+
+/** The verify step's reply. */
+export const VerifyReplySchema = z.object({
+  evidence: z.array(
+    z.object({
+      paperId: z.string(),
+      quote: z.string(),
+      stance: z.enum(['supports', 'contradicts']),
+    }),
+  ),
+  verdict: z.enum(['supported', 'contradicted', 'insufficient']),
+  confidence: z.number().min(0).max(1),
+  rationale: z.string(),
+});
+
+/** One reviewer's reply. */
+export const ReviewReplySchema = z.object({
+  score: z.number().min(0).max(10),
+  rationale: z.string(),
+});
+
+/** The compose step's reply. */
+export const ComposeReplySchema = z.object({
+  title: z.string(),
+  abstract: z.string(),
+  gaps: z.array(z.string()),
+});
+
+/** Schema names as sent to the model (`response_format.json_schema.name`, the Anthropic tool name). */
+export const SCHEMA_NAMES = {
+  plan: 'search_plan',
+  extract: 'findings',
+  verify: 'verification',
+  review: 'review',
+  compose: 'answer',
+} as const;
+
+/** The JSON Schemas, generated once. */
+export const JSON_SCHEMAS = {
+  plan: toJsonSchema(PlanReplySchema),
+  extract: toJsonSchema(ExtractReplySchema),
+  verify: toJsonSchema(VerifyReplySchema),
+  review: toJsonSchema(ReviewReplySchema),
+  compose: toJsonSchema(ComposeReplySchema),
+} as const;
