@@ -138,8 +138,11 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
         let done = 0;
         const results = await Promise.all(
           drafts.map((claim, i) =>
+            // No per-task abort listener (p-queue's `signal` option adds one per claim to the run's
+            // signal); each task checks the signal itself.
             queue.add(
               async (): Promise<Claim> => {
+                signal.throwIfAborted();
                 const raw = await engine.verify({ question, claim, papers: included }, ctx);
                 const checked = reconcileVerification(raw, claim, papersById);
                 droppedEvidence += checked.droppedEvidence;
@@ -147,7 +150,6 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
                 ctx.emit({ type: 'stage-progress', stage: 'verify', done, total: drafts.length, detail: `claim ${done} of ${drafts.length}` });
                 return { id: `c${i + 1}`, ...claim, verification: checked.verification };
               },
-              { signal },
             ),
           ),
         );
@@ -273,7 +275,7 @@ async function searchAll(
       } catch (error) {
         if (ctx.signal.aborted) throw error;
         const seconds = timeoutMs % 1000 === 0 ? String(timeoutMs / 1000) : (timeoutMs / 1000).toFixed(1);
-        const reason = timeout.aborted ? `timed out after ${seconds} s` : describeSourceError(error);
+        const reason = timeout.aborted ? `timed out after ${seconds} s` : describeSourceError(error, source.name);
         ctx.log.warn({ err: error, source: source.name }, 'source failed');
         const ms = Math.round(performance.now() - t0);
         emit({ type: 'source-finished', source: source.name, status: 'failed', found: 0, error: reason, ms });
@@ -295,10 +297,10 @@ async function searchAll(
   return { records: outcomes.flatMap((o) => o.papers), statuses };
 }
 
-function describeSourceError(error: unknown): string {
-  if (error instanceof SourceError) return error.message;
-  const e = asSynthError(error);
-  return e.message;
+/** The failure reason shown beside the source's name (so without a leading "name: "). */
+function describeSourceError(error: unknown, name: string): string {
+  const message = error instanceof SourceError ? error.message : asSynthError(error).message;
+  return message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message;
 }
 
 /** Adds per-source counts at each stage (a merged paper counts for every source that found it). */

@@ -50,6 +50,13 @@ export function renderMarkdown(report: Report): string {
   }
   out.push('');
   out.push(`PRISMA flow: ${m.identified} records identified → ${m.deduplicated} after de-duplication → ${m.screened} screened in → ${m.included} included.`);
+  const llm = (m as { llm?: { provider?: string; model?: string; calls?: number; totalTokens?: number; promptTokens?: number; completionTokens?: number; estimatedCostUsd?: number; budget?: { reached?: boolean } } }).llm;
+  if (llm && typeof llm.calls === 'number') {
+    const cost = typeof llm.estimatedCostUsd === 'number' ? `, estimated cost $${llm.estimatedCostUsd.toFixed(4)}` : '';
+    out.push(
+      `Model: ${escapeMarkdown(`${llm.provider ?? ''}/${llm.model ?? ''}`)}, ${llm.calls} call(s), ${llm.totalTokens ?? 0} tokens (${llm.promptTokens ?? 0} prompt, ${llm.completionTokens ?? 0} completion)${cost}${llm.budget?.reached ? '; the token budget was reached' : ''}.`,
+    );
+  }
   const excluded = (m as { excluded?: Record<string, number> }).excluded;
   if (excluded && Object.keys(excluded).length > 0) {
     out.push(`Excluded at screening: ${Object.entries(excluded).map(([reason, n]) => `${n} ${reason}`).join(', ')}.`);

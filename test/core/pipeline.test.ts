@@ -78,10 +78,10 @@ describe('the orchestrator', () => {
     })({ question: QUESTION }, { onEvent });
     expect(report.methodology.sources.map((s) => [s.name, s.status, s.error])).toEqual([
       ['corpus', 'ok', undefined],
-      ['broken', 'failed', 'broken: HTTP 500 after 3 attempts'],
+      ['broken', 'failed', 'HTTP 500 after 3 attempts'],
       ['slow', 'failed', 'timed out after 0.1 s'],
     ]);
-    expect(report.limitations.join(' ')).toMatch(/missing from this synthesis: broken \(broken: HTTP 500 after 3 attempts\); slow \(timed out/);
+    expect(report.limitations.join(' ')).toMatch(/missing from this synthesis: broken \(HTTP 500 after 3 attempts\); slow \(timed out/);
     expect(events.some((e) => e.type === 'source-finished' && e.source === 'slow' && e.status === 'failed')).toBe(true);
   });
 

@@ -81,9 +81,9 @@ describe('synthesize CLI with live sources', () => {
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as Report;
     const crossref = report.methodology.sources.find((s) => s.name === 'crossref')!;
-    expect(crossref).toMatchObject({ status: 'failed', found: 0, error: 'crossref: HTTP 500 Internal Server Error after 3 attempts' });
+    expect(crossref).toMatchObject({ status: 'failed', found: 0, error: 'HTTP 500 Internal Server Error after 3 attempts' });
     expect(report.methodology.sources.filter((s) => s.status === 'ok')).toHaveLength(4);
-    expect(report.limitations.join('\n')).toContain('crossref (crossref: HTTP 500 Internal Server Error after 3 attempts)');
+    expect(report.limitations.join('\n')).toContain('crossref (HTTP 500 Internal Server Error after 3 attempts)');
     expect(fake.requestsFor('crossref')).toHaveLength(3);
   });
 
@@ -102,11 +102,11 @@ describe('synthesize CLI with live sources', () => {
     const last = lines[lines.length - 1]!;
     expect(lines.filter((l) => l.startsWith('synthesize: '))).toEqual([last]);
     expect(last).toMatch(/^synthesize: Every source failed: /);
-    expect(last).toContain('openalex (openalex: HTTP 500 Internal Server Error after 3 attempts)');
-    expect(last).toContain('arxiv (arxiv: malformed XML (');
+    expect(last).toContain('openalex (HTTP 500 Internal Server Error after 3 attempts)');
+    expect(last).toContain('arxiv (malformed XML (');
     expect(last).toContain('crossref (timed out after 3 s)');
-    expect(last).toContain('semanticscholar (semanticscholar: HTTP 429 Too Many Requests; the server asks to retry after 60 s)');
-    expect(last).toContain('pubmed (pubmed: connection closed mid-response after 3 attempts)');
+    expect(last).toContain('semanticscholar (HTTP 429 Too Many Requests; the server asks to retry after 60 s)');
+    expect(last).toContain('pubmed (connection closed mid-response after 3 attempts)');
     expect(elapsed).toBeLessThan(8_000);
   });
 
