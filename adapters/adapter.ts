@@ -3,6 +3,7 @@
  * configuration (read from the environment by its own zod schema) and a factory over the core.
  */
 import type { Core } from '../src/core.js';
+import type { JobRecord } from '../src/jobs/job.js';
 
 /** A running chat adapter. */
 export interface ChatAdapter {
@@ -11,6 +12,11 @@ export interface ChatAdapter {
   start(): Promise<void>;
   /** Stops handling new commands and disconnects. */
   stop(): Promise<void>;
+  /**
+   * Tells the users of runs that a restart interrupted (jobs this platform started) and offers them a
+   * retry. Called once after `start`, with the jobs `JobRunner.recoverInterrupted` returned.
+   */
+  announceInterrupted?(jobs: JobRecord[]): Promise<void>;
 }
 
 /** An adapter module as `adapters/start.ts` sees it. */

@@ -6,6 +6,7 @@
  * 15-minute interaction token.
  */
 import { ButtonStyle, ComponentType } from 'discord.js';
+import type { Keyv } from 'keyv';
 import { createCoalescer } from '../shared/coalescer.js';
 import { asSynthError } from '../../src/errors.js';
 import type { JobHandle, JobRunner } from '../../src/jobs/runner.js';
@@ -49,6 +50,8 @@ export interface RunFollowerOptions {
   writer: DiscordWriter;
   runner: JobRunner;
   log: Logger;
+  /** Per-run state that outlives the process: where each run reports (for the restart notice). */
+  state?: Keyv<unknown>;
   /** Least time between two edits of one progress message (default 1,500 ms). */
   progressIntervalMs?: number;
 }
@@ -59,9 +62,18 @@ export interface RunFollower {
   follow(handle: JobHandle, origin: RunOrigin, hooks?: FollowHooks): Promise<void>;
   /** Opens the target of a run: a new thread, the thread itself, or the channel with a note. */
   openTarget(origin: RunOrigin): Promise<RunTarget>;
+  /**
+   * Posts "interrupted by a restart" with a Retry button where each of these runs was reporting.
+   * Runs whose target was never recorded (the restart came before it was opened) are skipped.
+   */
+  announceInterrupted(jobIds: readonly string[]): Promise<void>;
   /** Stops following (pending edits are dropped). */
   close(): void;
 }
+
+/** How long a run's target is remembered for the restart notice (a week). */
+const TARGET_TTL_MS = 7 * 24 * 3600 * 1000;
+const targetKey = (jobId: string) => `discord:target:${jobId}`;
 
 interface ProgressState {
   channelId: string;
@@ -129,6 +141,7 @@ export function createRunFollower(options: RunFollowerOptions): RunFollower {
       let undelivered: RunOutcome['undelivered'];
       try {
         const target = await openTarget(origin);
+        await options.state?.set(targetKey(handle.id), target, TARGET_TTL_MS).catch((error: unknown) => runLog.warn({ err: error }, 'could not record the run target'));
         const prefix = target.note ? `ℹ️ ${target.note}\n` : '';
         try {
           const messageId = await writer.send(target, { body: { content: render(prefix) } });
@@ -164,6 +177,17 @@ export function createRunFollower(options: RunFollowerOptions): RunFollower {
       await hooks?.onSettled?.(outcome).catch((error: unknown) =>
         runLog.warn({ err: loggableError(error) }, 'could not update the parent message'),
       );
+    },
+    async announceInterrupted(jobIds) {
+      for (const jobId of jobIds) {
+        const target = (await options.state?.get(targetKey(jobId))) as RunTarget | undefined;
+        if (!target) continue;
+        try {
+          await postFailure(target, jobId, 'interrupted', '');
+        } catch (error) {
+          log.warn({ err: loggableError(error), runId: jobId }, 'could not announce an interrupted run');
+        }
+      }
     },
     close() {
       coalescer.close();

@@ -45,6 +45,7 @@ export function createDiscordAdapter(config: DiscordConfig, core: Core, options:
     writer,
     runner: core.runner,
     log,
+    state: core.stores.state,
     ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
   });
   const maxRunsPerUser = core.config.SYNTH_MAX_RUNS_PER_USER;
@@ -89,6 +90,7 @@ export function createDiscordAdapter(config: DiscordConfig, core: Core, options:
       follower.close();
       await client.destroy();
     },
+    announceInterrupted: (jobs) => follower.announceInterrupted(jobs.map((job) => job.id)),
   };
 }
 

@@ -174,6 +174,38 @@ describe('failures', () => {
     expect(h.fake.problems).toEqual([]);
   });
 
+  it('after a restart, tells the thread its run was interrupted and offers a Retry that runs it again', async () => {
+    const stores = await createStores('memory://');
+    // The first process dies mid-run: its core is never closed, so the job stays "running" in the store.
+    const first = await harness({ synthesize: scriptedSynthesize({ stepMs: 60_000 }), stores });
+    const interaction = first.fake.dispatchCommand({ question: QUESTION });
+    await first.fake.waitFor(() => first.fake.calls('PATCH /channels/:id/messages/:id')[0]);
+    const threadId = interaction.originalId!;
+    await first.adapter.stop();
+
+    const synthesize = scriptedSynthesize();
+    const second = await harness({ synthesize, stores });
+    // The thread still exists on Discord's side after the restart.
+    second.fake.channels.set(threadId, first.fake.channels.get(threadId)!);
+    const interrupted = await second.core.runner.recoverInterrupted();
+    expect(interrupted).toHaveLength(1);
+    await second.adapter.announceInterrupted!(interrupted);
+    const notice = second.fake.calls('POST /channels/:id/messages')[0]!;
+    expect(notice.path).toBe(`/channels/${threadId}/messages`);
+    expect(notice.status).toBe(200);
+    expect(content(notice)).toBe('**The run failed.** The bot restarted while this run was in progress.');
+    const retry = (notice.body!.components as { components: { custom_id: string }[] }[])[0]!.components[0]!;
+    expect(retry.custom_id).toBe(`retry:${interrupted[0]!.id}`);
+
+    const message = [...second.fake.messages.values()].find((m) => m.content.startsWith('**The run failed.**'))!;
+    second.fake.dispatchComponent({ messageId: message.id, customId: retry.custom_id });
+    await second.fake.waitFor(() => second.fake.requests.find(isAnswer));
+    expect(synthesize.calls.map((r) => r.question)).toEqual([QUESTION]);
+    expect(second.fake.problems).toEqual([]);
+    await first.fake.close();
+    await stores.close();
+  });
+
   it('continues as replies in the channel, with a note, when it may not create threads (403)', async () => {
     const h = await harness({ synthesize: scriptedSynthesize() });
     h.fake.forbidThreads(h.fake.channelId);
