@@ -176,7 +176,12 @@ function cliLogLevel(config: CoreConfig): CoreConfig['LOG_LEVEL'] {
 function report(error: unknown, io: CliIo): number {
   const e = asSynthError(error);
   const usage = e.code === 'usage' || e.code === 'config';
-  io.stderr.write(`synthesize: ${e.message.replace(/\s+/g, ' ')}\n`);
+  // One line: the reason, and for unreachable sources how to work without a network.
+  const hint =
+    e.code === 'all_sources_failed' && /connection failed/.test(e.message)
+      ? ' Without internet access, search a local corpus with --offline --corpus FILE.'
+      : '';
+  io.stderr.write(`synthesize: ${e.message.replace(/\s+/g, ' ')}${hint}\n`);
   if (usage) io.stderr.write('(run synthesize --help for usage)\n');
   return usage ? EXIT.usage : EXIT.failed;
 }

@@ -86,6 +86,25 @@ describe('synthesize (CLI contract)', () => {
     expect(report.abstract).toMatch(/cannot answer the question from the retrieved literature\. The search returned no records\./);
   });
 
+  it('fails fast in one line, with a way forward, when no live source can be reached', async () => {
+    const closed = 'http://127.0.0.1:9';
+    const started = Date.now();
+    const { code, stdout, stderr } = await runCli([Q], {
+      OPENALEX_BASE_URL: closed,
+      ARXIV_BASE_URL: closed,
+      CROSSREF_BASE_URL: closed,
+      SEMANTIC_SCHOLAR_BASE_URL: closed,
+      PUBMED_BASE_URL: closed,
+    });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    const last = stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^synthesize: Every source failed: openalex \(connection failed \(ECONNREFUSED\)\); arxiv/);
+    expect(last).toMatch(/Without internet access, search a local corpus with --offline --corpus FILE\.$/);
+    // Unreachable hosts are not retried: nowhere near the 20 s source timeout.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('takes the corpus from SYNTH_CORPUS and lets flags override the environment', async () => {
     const { code, stdout } = await runCli(['--offline', '--format', 'json', '--max-papers', '2', Q], { SYNTH_CORPUS: CORPUS, SYNTH_MAX_PAPERS: '50' });
     expect(code).toBe(0);
