@@ -96,6 +96,30 @@ export function registerRunHandlers(app: App, deps: HandlerDeps): void {
     }
   };
 
+  const fromMention = async (mention: z.infer<typeof MentionSchema>, eventId: string, retryNum: number | undefined, teamId: string | undefined) => {
+    if (!(await state.claim(`event:${eventId}`))) {
+      log.info({ eventId, retryNum }, 'repeated app_mention ignored');
+      return;
+    }
+    const threadTs = mention.thread_ts ?? mention.ts;
+    const tell = (text: string) =>
+      gateway.postEphemeral({ channel: mention.channel, user: mention.user, text, ...(mention.thread_ts ? { thread_ts: mention.thread_ts } : {}) }).catch((error: unknown) => {
+        log.warn({ err: error }, 'could not send an ephemeral message');
+      });
+    const raw = mention.text.split(`<@${deps.botUserId}>`).join(' ');
+    const checked = raw.trim() === '' ? { problem: usageText(deps.botUserId) } : checkQuestion(raw);
+    if ('problem' in checked) {
+      await tell(checked.problem);
+      return;
+    }
+    try {
+      await startRun(deps, { channel: mention.channel, threadTs, userId: mention.user, question: checked.question }, teamId);
+    } catch (error) {
+      const failure = asSynthError(error);
+      await tell(failure.code === 'rate_limited' ? waitText(core.runner.activeFor(mention.user).length) : mrkdwnShort(failure.message, 500));
+    }
+  };
+
   app.command(COMMAND, async ({ command, ack, respond }) => {
     const parsed = CommandSchema.safeParse(command);
     if (!parsed.success) {
@@ -114,37 +138,16 @@ export function registerRunHandlers(app: App, deps: HandlerDeps): void {
     }
     await ack();
     const say = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    void fromCommand(parsed.data, checked.question, say).catch((error: unknown) => log.error({ err: error }, '/synthesize failed'));
+    sessions.track(fromCommand(parsed.data, checked.question, say).catch((error: unknown) => log.error({ err: error }, '/synthesize failed')));
   });
 
   app.event('app_mention', async ({ event, body, context }) => {
-    // Events API requests are acked by Bolt before listeners run. A retry (X-Slack-Retry-Num) carries
-    // the event_id of the first delivery, which is claimed below.
+    // Events API requests are acked by Bolt before listeners run. A retry (X-Slack-Retry-Num: 1..3)
+    // carries the event_id of the first delivery, which fromMention claims.
     const parsed = MentionSchema.safeParse(event);
     const eventId = (body as { event_id?: string }).event_id ?? `${parsed.data?.channel}:${parsed.data?.ts}`;
     if (!parsed.success || parsed.data.bot_id) return;
-    if (!(await state.claim(`event:${eventId}`))) {
-      log.info({ eventId, retryNum: context.retryNum, retryReason: context.retryReason }, 'repeated app_mention ignored');
-      return;
-    }
-    const mention = parsed.data;
-    const threadTs = mention.thread_ts ?? mention.ts;
-    const tell = (text: string) =>
-      gateway.postEphemeral({ channel: mention.channel, user: mention.user, text, ...(mention.thread_ts ? { thread_ts: mention.thread_ts } : {}) }).catch((error: unknown) => {
-        log.warn({ err: error }, 'could not send an ephemeral message');
-      });
-    const raw = mention.text.split(`<@${deps.botUserId}>`).join(' ');
-    const checked = raw.trim() === '' ? { problem: usageText(deps.botUserId) } : checkQuestion(raw);
-    if ('problem' in checked) {
-      await tell(checked.problem);
-      return;
-    }
-    try {
-      await startRun(deps, { channel: mention.channel, threadTs, userId: mention.user, question: checked.question }, (body as { team_id?: string }).team_id);
-    } catch (error) {
-      const failure = asSynthError(error);
-      await tell(failure.code === 'rate_limited' ? waitText(core.runner.activeFor(mention.user).length) : mrkdwnShort(failure.message, 500));
-    }
+    sessions.track(fromMention(parsed.data, eventId, context.retryNum, (body as { team_id?: string }).team_id).catch((error: unknown) => log.error({ err: error }, 'app_mention failed')));
   });
 
   app.error(async (error) => {

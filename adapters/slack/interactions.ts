@@ -1,11 +1,12 @@
 /**
  * Button clicks: show or hide a claim's evidence and page through the claims (the answer message is
- * updated in place, its view kept in the state store), retry a failed run, cancel a running one. A
- * button's value holds only ids; the report and the job are read from the stores, so buttons work
- * after a restart.
+ * replaced in place through the click's `response_url`, which does not draw on `chat.update`'s Tier 3
+ * budget that the progress edits use; `chat.update` is the fallback), retry a failed run, cancel a
+ * running one. A button's value holds only ids; the report and the job are read from the stores, so
+ * buttons work after a restart. The view (page, expanded claims) is kept in the state store.
  * See https://docs.slack.dev/reference/interaction-payloads/block_actions-payload
  */
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import { z } from 'zod';
 import { asSynthError } from '../../src/errors.js';
 import type { Report } from '../../src/model.js';
@@ -22,11 +23,11 @@ const ClickSchema = z.object({
   trigger_id: z.string().optional(),
 });
 
-type Click = z.infer<typeof ClickSchema>;
+type Click = z.infer<typeof ClickSchema> & { respond?: RespondFn };
 
 /** Registers the button listeners. */
 export function registerInteractionHandlers(app: App, deps: HandlerDeps): void {
-  const { core, gateway, state, log } = deps;
+  const { core, gateway, sessions, state, log } = deps;
 
   const tell = (click: Click, text: string) =>
     gateway
@@ -37,6 +38,19 @@ export function registerInteractionHandlers(app: App, deps: HandlerDeps): void {
         ...(click.container.thread_ts ? { thread_ts: click.container.thread_ts } : {}),
       })
       .catch((error: unknown) => log.warn({ err: error }, 'could not send an ephemeral message'));
+
+  /** Replaces the clicked message: through the response URL, else with chat.update. */
+  const replace = async (click: Click, message: { text: string; blocks: Record<string, unknown>[] }) => {
+    if (click.respond) {
+      try {
+        await click.respond({ replace_original: true, ...message });
+        return;
+      } catch (error) {
+        log.debug({ err: error }, 'response_url refused the update; using chat.update');
+      }
+    }
+    await gateway.update({ channel: click.container.channel_id, ts: click.container.message_ts, ...message }, PRIORITY.interactive);
+  };
 
   /** Re-renders an answer message after `change` picks its new view. */
   const redraw = (click: Click, reportId: string, change: (report: Report, view: ReportView) => ReportView | undefined) => {
@@ -51,20 +65,21 @@ export function registerInteractionHandlers(app: App, deps: HandlerDeps): void {
       const current: ReportView = stored && stored.reportId === reportId ? stored : { page: 0, expanded: [] };
       const next = change(report, current);
       if (!next) return;
-      await gateway.update({ channel, ts, ...reportMessage(report, next) }, PRIORITY.interactive);
+      await replace(click, reportMessage(report, next));
       await state.setView(channel, ts, { reportId, ...next });
     });
   };
 
   const onClick = (kind: (typeof ACTION)[keyof typeof ACTION], handle: (click: Click, value: string | undefined) => Promise<unknown>) => {
-    app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: actionPattern(kind) }, async ({ ack, body, action }) => {
+    app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: actionPattern(kind) }, async ({ ack, body, action, respond }) => {
       await ack();
       const parsed = ClickSchema.safeParse(body);
       if (!parsed.success) {
         log.warn({ kind }, 'a button click without a message container was ignored');
         return;
       }
-      void handle(parsed.data, action.value).catch((error: unknown) => log.error({ err: error, kind }, 'button handling failed'));
+      const click: Click = { ...parsed.data, ...(body.response_url ? { respond } : {}) };
+      sessions.track(handle(click, action.value).catch((error: unknown) => log.error({ err: error, kind }, 'button handling failed')));
     });
   };
 
@@ -100,15 +115,10 @@ export function registerInteractionHandlers(app: App, deps: HandlerDeps): void {
     // A second click (or a second person) on the same Retry must not start a second run.
     if (!(await state.claim(`retry:${jobId}`))) return;
     const { channel, threadTs } = record.origin;
-    await gateway.update(
-      {
-        channel: click.container.channel_id,
-        ts: click.container.message_ts,
-        text: 'Retrying…',
-        blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: `:repeat: Retried by ${mentionUser(click.user.id)}.`, verbatim: true }] }],
-      },
-      PRIORITY.interactive,
-    );
+    await replace(click, {
+      text: 'Retrying…',
+      blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: `:repeat: Retried by ${mentionUser(click.user.id)}.`, verbatim: true }] }],
+    });
     try {
       await startRun(deps, { channel, threadTs, userId: click.user.id, question: record.request.question });
     } catch (error) {

@@ -50,7 +50,9 @@ export interface RunSessions {
   follow(handle: JobHandle, place: RunPlace): Promise<void>;
   /** The parent message text for a question. */
   parentMessage(place: Pick<RunPlace, 'question' | 'userId'>, outcome?: string): SlackMessage;
-  /** Resolves when every followed run has been posted. */
+  /** Counts a piece of work (a command being handled, a click) until it settles. */
+  track(work: Promise<unknown>): void;
+  /** Resolves when every followed run has been posted and every tracked piece of work has settled. */
   settled(): Promise<void>;
   close(): void;
 }
@@ -61,7 +63,7 @@ const STATUS_UNAVAILABLE = new Set(['unknown_method', 'missing_scope', 'not_allo
 /** Creates the run follower. */
 export function createRunSessions(options: RunSessionOptions): RunSessions {
   const { core, gateway, state, log } = options;
-  const live = new Set<Promise<void>>();
+  const live = new Set<Promise<unknown>>();
   const progressTs = new Map<string, Promise<string | undefined>>();
   const places = new Map<string, RunPlace>();
   let statusAvailable = true;
@@ -214,9 +216,17 @@ export function createRunSessions(options: RunSessionOptions): RunSessions {
         progressTs.delete(jobId);
         statusOff.delete(jobId);
       })();
-      live.add(run);
-      void run.finally(() => live.delete(run));
+      sessions.track(run);
       return run;
+    },
+
+    track(work) {
+      const settled = work.then(
+        () => undefined,
+        () => undefined,
+      );
+      live.add(settled);
+      void settled.then(() => live.delete(settled));
     },
 
     async settled() {

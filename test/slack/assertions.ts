@@ -47,7 +47,7 @@ export function mrkdwnProblems(text: string, allowedUsers: readonly string[], bl
 }
 
 /** Problems of everything in one call's `text` and `blocks`. */
-export function messageProblems(args: Record<string, unknown>, allowedUsers: readonly string[]): string[] {
+export function messageProblems(args: { text?: unknown; blocks?: unknown }, allowedUsers: readonly string[]): string[] {
   const problems: string[] = [];
   if (typeof args.text === 'string') problems.push(...mrkdwnProblems(args.text, allowedUsers));
   for (const t of textObjects(args.blocks)) {

@@ -7,13 +7,14 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import * as addFormatsModule from 'ajv-formats';
 import { checkBlockLimits } from '../../adapters/slack/limits.js';
 
 /** ../shared/data, resolved from the repository root. */
 export const SHARED_DATA = resolve(fileURLToPath(new URL('../../', import.meta.url)), '..', 'shared', 'data');
 
-const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
+// ajv-formats is CommonJS: under NodeNext its `default` is `module.exports`, the plugin function.
+const addFormats = addFormatsModule.default as unknown as (ajv: Ajv2020) => Ajv2020;
 
 let validateBlocks: ((data: unknown) => boolean) & { errors?: unknown } | undefined;
 

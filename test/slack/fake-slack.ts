@@ -63,7 +63,7 @@ export interface FakeSlack {
   calls: FakeCall[];
   /** Every blocks/parameter problem seen (tests expect none). */
   problems: string[];
-  /** Bodies posted to response URLs. */
+  /** Bodies posted to response URLs (`id` is the URL's path after /response/). */
   responses: { id: string; body: Record<string, unknown> }[];
   /** Uploaded file contents by filename. */
   files: Map<string, string>;
@@ -221,7 +221,20 @@ export async function createFakeSlack(options: FakeSlackOptions = {}): Promise<F
         return;
       }
       if (url.pathname.startsWith('/response/')) {
-        responses.push({ id: url.pathname.slice('/response/'.length), body: JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown> });
+        // Response URLs of clicks are /response/<channel>/<message ts>/<n>, so a replacement can be applied.
+        const [first, second] = url.pathname.slice('/response/'.length).split('/');
+        const payload = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+        responses.push({ id: url.pathname.slice('/response/'.length), body: payload });
+        if (payload.blocks !== undefined) {
+          const found = blockProblems(payload.blocks);
+          problems.push(...found.map((p) => `response_url: ${p}`));
+        }
+        const target = second ? messages.get(second) : undefined;
+        if (payload.replace_original === true && target && target.channel === first) {
+          target.text = String(payload.text ?? target.text);
+          if (payload.blocks) target.blocks = payload.blocks as Record<string, unknown>[];
+          target.edits++;
+        }
         notify();
         return json(res, 200, { ok: true });
       }

@@ -106,7 +106,8 @@ export async function startSlackHarness(options: HarnessOptions = {}): Promise<H
       });
     },
     click(fields) {
-      const body = buttonClickBody({ user: 'U0ASKER', responseUrl: `${fake.baseUrl}/response/${++responseCounter}`, ...fields });
+      const responseUrl = `${fake.baseUrl}/response/${fields.channel}/${fields.messageTs}/${++responseCounter}`;
+      const body = buttonClickBody({ user: 'U0ASKER', responseUrl, ...fields });
       return postSigned(url, body, { secret: SECRETS.signingSecret, contentType: 'application/x-www-form-urlencoded' });
     },
     mention(fields) {
