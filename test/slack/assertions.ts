@@ -56,3 +56,19 @@ export function messageProblems(args: { text?: unknown; blocks?: unknown }, allo
   }
   return problems;
 }
+
+/** The `value` of the button with this action id, anywhere in the blocks. */
+export function buttonValue(blocks: unknown, actionId: string): string | undefined {
+  let found: string | undefined;
+  const walk = (v: unknown) => {
+    if (found !== undefined) return;
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (o.type === 'button' && o.action_id === actionId && typeof o.value === 'string') found = o.value;
+      else Object.values(o).forEach(walk);
+    }
+  };
+  walk(blocks);
+  return found;
+}

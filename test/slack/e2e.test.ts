@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSlackAdapter } from '../../adapters/slack/adapter.js';
 import { loadSlackConfig } from '../../adapters/slack/config.js';
-import { messageProblems } from './assertions.js';
+import { buttonValue, messageProblems } from './assertions.js';
 import { scopesFor } from './block-kit.js';
 import type { FakeCall } from './fake-slack.js';
 import { HOSTILE_CORPUS, SCIFACT, SECRETS, startSlackHarness, type Harness } from './harness.js';
@@ -28,7 +28,7 @@ function expectCleanCalls(calls: FakeCall[]) {
 describe('/synthesize over the SciFact corpus and hostile papers', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startSlackHarness({ corpus: [SCIFACT, HOSTILE_CORPUS], adapter: { statusIntervalMs: 200 } });
+    h = await startSlackHarness({ corpus: [SCIFACT, HOSTILE_CORPUS] });
   });
   afterAll(async () => {
     await h.close();
@@ -138,15 +138,12 @@ describe('the answer message buttons', () => {
   const answerOf = () => h.fake.callsOf('chat.postMessage').find((c) => String(c.args.text).startsWith('Answer'))!;
   const messageTs = () => [...h.fake.messages.values()].find((m) => m.text.startsWith('Answer'))!.ts;
   const blocksNow = () => JSON.stringify(h.fake.messages.get(messageTs())!.blocks);
-  const buttonValue = (actionId: string) => {
-    const found = JSON.stringify(h.fake.messages.get(messageTs())!.blocks).match(new RegExp(`"action_id":"${actionId}","text":\\{[^}]*\\},"value":"([^"]+)"`));
-    return found![1]!;
-  };
+  const valueOf = (actionId: string) => buttonValue(h.fake.messages.get(messageTs())!.blocks, actionId)!;
   const click = async (actionId: string) => {
     const ts = messageTs();
     const edits = h.fake.messages.get(ts)!.edits;
     const thread = h.fake.messages.get(ts)!.thread_ts!;
-    expect((await h.click({ actionId, value: buttonValue(actionId), channel: 'C0RESEARCH', messageTs: ts, threadTs: thread })).status).toBe(200);
+    expect((await h.click({ actionId, value: valueOf(actionId), channel: 'C0RESEARCH', messageTs: ts, threadTs: thread })).status).toBe(200);
     await h.fake.waitFor(() => h.fake.messages.get(ts)!.edits > edits, 5000, `the edit after ${actionId}`);
   };
 
@@ -154,7 +151,7 @@ describe('the answer message buttons', () => {
     await h.command('Does it work?');
     await h.fake.waitFor(() => Boolean(answerOf()), 5000, 'the answer');
     expect(blocksNow()).toContain('More claims (9–16 of 20)');
-    const value = buttonValue('claim_toggle:1');
+    const value = valueOf('claim_toggle:1');
     expect(value).toMatch(/^[0-9a-f-]{36}\|c2$/);
 
     await click('claim_toggle:1');
@@ -190,7 +187,7 @@ describe('the answer message buttons', () => {
     try {
       const ts = messageTs();
       const edits = h.fake.messages.get(ts)!.edits;
-      const body = buttonClickBody({ user: 'U0OTHER', channel: 'C0RESEARCH', messageTs: ts, actionId: 'claim_toggle:4', value: buttonValue('claim_toggle:4'), responseUrl: `${h.fake.baseUrl}/response/C0RESEARCH/${ts}/x` });
+      const body = buttonClickBody({ user: 'U0OTHER', channel: 'C0RESEARCH', messageTs: ts, actionId: 'claim_toggle:4', value: valueOf('claim_toggle:4'), responseUrl: `${h.fake.baseUrl}/response/C0RESEARCH/${ts}/x` });
       const response = await postSigned(`http://127.0.0.1:${second.port()}/slack/events`, body, { secret: SECRETS.signingSecret, contentType: 'application/x-www-form-urlencoded' });
       expect(response.status).toBe(200);
       await h.fake.waitFor(() => h.fake.messages.get(ts)!.edits > edits, 5000, 'the edit');
@@ -203,7 +200,7 @@ describe('the answer message buttons', () => {
   it('tells the clicker when the report is gone', async () => {
     await h.core.stores.reports.clear();
     const ts = messageTs();
-    await h.click({ actionId: 'claim_toggle:2', value: buttonValue('claim_toggle:2'), channel: 'C0RESEARCH', messageTs: ts, user: 'U0OTHER' });
+    await h.click({ actionId: 'claim_toggle:2', value: valueOf('claim_toggle:2'), channel: 'C0RESEARCH', messageTs: ts, user: 'U0OTHER' });
     await h.fake.waitFor(() => h.fake.callsOf('chat.postEphemeral').length > 0, 5000, 'the ephemeral');
     expect(h.fake.callsOf('chat.postEphemeral')[0]!.args).toMatchObject({ user: 'U0OTHER', channel: 'C0RESEARCH' });
     expect(String(h.fake.callsOf('chat.postEphemeral')[0]!.args.text)).toContain('no longer stored');

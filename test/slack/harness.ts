@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { createSlackAdapter, type SlackAdapter, type SlackAdapterOptions } from '../../adapters/slack/adapter.js';
 import { loadSlackConfig } from '../../adapters/slack/config.js';
+import type { RateLimits } from '../../adapters/slack/gateway.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
 import { createLogger } from '../../src/logger.js';
@@ -27,6 +28,14 @@ export const SECRETS = {
 export const SCIFACT = resolve(SHARED_DATA, 'scifact', 'corpus.jsonl.gz');
 /** The hand-made corpus whose papers carry mention syntax, `&` and markdown. */
 export const HOSTILE_CORPUS = fileURLToPath(new URL('../fixtures/slack/hostile-corpus.jsonl', import.meta.url));
+
+/** Wide rate lanes for tests that are not about pacing. */
+export const TEST_LIMITS: RateLimits = {
+  postPerChannel: { cap: 20, intervalMs: 1000 },
+  update: { cap: 50, intervalMs: 1000 },
+  status: { cap: 50, intervalMs: 1000 },
+  other: { cap: 50, intervalMs: 1000 },
+};
 
 /** Options of {@link startSlackHarness}. */
 export interface HarnessOptions {
@@ -79,7 +88,13 @@ export async function startSlackHarness(options: HarnessOptions = {}): Promise<H
     SLACK_API_URL: fake.apiUrl,
     PORT: '0',
   })!;
-  const adapter = createSlackAdapter(slackConfig, core, { retryConfig: { retries: 2, factor: 1, minTimeout: 50, maxTimeout: 200 }, ...options.adapter });
+  const adapter = createSlackAdapter(slackConfig, core, {
+    retryConfig: { retries: 2, factor: 1, minTimeout: 50, maxTimeout: 200 },
+    // Tests that are not about pacing run with short intervals and wide lanes; the bench keeps Slack's.
+    statusIntervalMs: 100,
+    limits: TEST_LIMITS,
+    ...options.adapter,
+  });
   await adapter.start();
   const url = `http://127.0.0.1:${adapter.port()}/slack/events`;
   let responseCounter = 0;
