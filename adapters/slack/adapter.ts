@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { AdapterModule, ChatAdapter } from '../adapter.js';
 import type { Core } from '../../src/core.js';
 import { ConfigError } from '../../src/errors.js';
+import { createAckGate } from './ack-gate.js';
 import { createBoltLogger } from './bolt-logger.js';
 import { loadSlackConfig, SLACK_VARIABLES, type SlackConfig } from './config.js';
 import { createSlackGateway, SLACK_RATE_LIMITS, type RateLimits, type SlackGateway } from './gateway.js';
@@ -95,11 +96,15 @@ export function createSlackAdapter(config: SlackConfig, core: Core, options: Sla
         ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
         ...(options.statusIntervalMs !== undefined ? { statusIntervalMs: options.statusIntervalMs } : {}),
       });
-      const deps = { core, gateway, sessions, state, log, botUserId: auth.user_id };
+      const gate = createAckGate();
+      const deps = { core, gateway, sessions, state, log, botUserId: auth.user_id, gate };
       registerRunHandlers(app, deps);
       registerInteractionHandlers(app, deps);
       const started = await app.start();
-      if (config.mode === 'http') server = started as Server;
+      if (config.mode === 'http') {
+        server = started as Server;
+        gate.watch(server);
+      }
       log.info({ mode: config.mode, port: this.port(), botUserId: auth.user_id }, 'Slack adapter listening');
     },
     async stop() {

@@ -13,6 +13,7 @@ import { asSynthError, SynthError } from '../../src/errors.js';
 import type { JobOrigin } from '../../src/jobs/job.js';
 import type { Logger } from '../../src/logger.js';
 import { sanitizeQuestion } from '../../src/text/sanitize.js';
+import type { AckGate } from './ack-gate.js';
 import { isNotInChannel, PRIORITY, type SlackGateway } from './gateway.js';
 import { COMMAND, inviteText, usageText, waitText } from './messages.js';
 import { mrkdwnShort } from './mrkdwn.js';
@@ -27,6 +28,8 @@ export interface HandlerDeps {
   state: SlackState;
   log: Logger;
   botUserId: string;
+  /** Follow-up work waits for pending acks. */
+  gate: AckGate;
 }
 
 const CommandSchema = z.object({
@@ -70,6 +73,7 @@ export function registerRunHandlers(app: App, deps: HandlerDeps): void {
   const limit = core.config.SYNTH_MAX_RUNS_PER_USER;
 
   const fromCommand = async (command: z.infer<typeof CommandSchema>, question: string, respond: (text: string) => Promise<unknown>) => {
+    await deps.gate.whenIdle();
     // Slack does not retry slash commands, but a proxy or a double submit may repeat one.
     if (!(await state.claim(`command:${command.trigger_id}`))) {
       log.info({ trigger: command.trigger_id }, 'repeated /synthesize ignored');
@@ -97,6 +101,7 @@ export function registerRunHandlers(app: App, deps: HandlerDeps): void {
   };
 
   const fromMention = async (mention: z.infer<typeof MentionSchema>, eventId: string, retryNum: number | undefined, teamId: string | undefined) => {
+    await deps.gate.whenIdle();
     if (!(await state.claim(`event:${eventId}`))) {
       log.info({ eventId, retryNum }, 'repeated app_mention ignored');
       return;

@@ -79,7 +79,7 @@ export function registerInteractionHandlers(app: App, deps: HandlerDeps): void {
         return;
       }
       const click: Click = { ...parsed.data, ...(body.response_url ? { respond } : {}) };
-      sessions.track(handle(click, action.value).catch((error: unknown) => log.error({ err: error, kind }, 'button handling failed')));
+      sessions.track(deps.gate.whenIdle().then(() => handle(click, action.value)).catch((error: unknown) => log.error({ err: error, kind }, 'button handling failed')));
     });
   };
 

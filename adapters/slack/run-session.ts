@@ -161,18 +161,32 @@ export function createRunSessions(options: RunSessionOptions): RunSessions {
       places.set(jobId, place);
       const tracker = createProgressTracker();
       let lastStatus = '';
+      // The progress message appears one interval after the parent, not at once: the parent already
+      // says the work started, a run that ends sooner gets a single final progress post instead of a
+      // post and an edit, and a burst of commands is acked before its follow-up posts are made.
+      let showing = false;
+      let statusSet = false;
+      const setStatus = (text: string) => {
+        statusSet = true;
+        status.push(jobId, text);
+      };
+      const show = () => {
+        if (showing) return;
+        showing = true;
+        progress.push(jobId, tracker.snapshot());
+        if (lastStatus) setStatus(lastStatus);
+      };
+      const firstPost = setTimeout(show, options.progressIntervalMs ?? 1000);
       const unsubscribe = core.runner.subscribe(jobId, (event) => {
         tracker.apply(event);
         const snapshot = tracker.snapshot();
-        progress.push(jobId, snapshot);
         const text = progressStatus(snapshot);
-        if (text !== lastStatus && !snapshot.finished && !snapshot.failed) {
-          lastStatus = text;
-          status.push(jobId, text);
-        }
+        const statusChanged = text !== lastStatus && !snapshot.finished && !snapshot.failed;
+        if (statusChanged) lastStatus = text;
+        if (!showing) return;
+        progress.push(jobId, snapshot);
+        if (statusChanged) setStatus(text);
       });
-      // The first edit posts the progress message at once, before any event arrives.
-      progress.push(jobId, tracker.snapshot());
 
       const run = (async () => {
         let report: Report | undefined;
@@ -183,6 +197,11 @@ export function createRunSessions(options: RunSessionOptions): RunSessions {
           failure = asSynthError(error);
         } finally {
           unsubscribe();
+          clearTimeout(firstPost);
+        }
+        if (!showing) {
+          showing = true;
+          progress.push(jobId, tracker.snapshot());
         }
         await progressTs.get(jobId);
         if (report) {
@@ -205,7 +224,7 @@ export function createRunSessions(options: RunSessionOptions): RunSessions {
           : failure.code === 'cancelled'
             ? ':no_entry_sign: Cancelled.'
             : ':warning: The run failed; see the thread.';
-        if (lastStatus && statusAvailable && !statusOff.has(jobId)) status.push(jobId, '');
+        if (statusSet && statusAvailable && !statusOff.has(jobId)) status.push(jobId, '');
         const finals = [progress.flush(jobId), status.flush(jobId)];
         if (place.parentTs) {
           const parent = sessions.parentMessage(place, outcome);

@@ -56,7 +56,8 @@ describe('Slack refusing or throttling the bot', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startSlackHarness({
-      synthesize: scriptedSynthesize({ report: (id) => makeReport({ id }) }),
+      // Runs long enough (8 stages of 200 ms) for the progress message and the thread status to appear.
+      synthesize: scriptedSynthesize({ stepMs: 200, report: (id) => makeReport({ id }) }),
       fake: { notMember: ['C0PRIVATE'] },
     });
   });

@@ -105,13 +105,18 @@ export function scriptedSynthesize(script: Script): Synthesize & { calls: number
     const emit = (event: ProgressEventInput) => {
       for (const l of listeners) void l({ ...event, runId, elapsedMs: Date.now() - started } as never);
     };
-    const wait = () => new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, script.stepMs ?? 5);
-      options.signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        reject(new SynthError('cancelled', 'The run was cancelled.'));
-      }, { once: true });
-    });
+    const wait = () =>
+      new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          clearTimeout(timer);
+          reject(new SynthError('cancelled', 'The run was cancelled.'));
+        };
+        const timer = setTimeout(() => {
+          options.signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }, script.stepMs ?? 5);
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+      });
     emit({ type: 'run-started', question: request.question });
     for (const stage of STAGES) {
       emit({ type: 'stage-started', stage });
