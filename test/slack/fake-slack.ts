@@ -46,6 +46,8 @@ export interface FakeSlackOptions {
   limits?: { postPerChannel: Bucket; update: Bucket };
   /** Artificial latency per call, in ms. */
   latencyMs?: number;
+  /** Socket Mode: the app-level token `apps.connections.open` accepts, and the WebSocket URL it returns. */
+  socketMode?: { appToken: string; url: () => string };
   /** Check payloads against the Block Kit schema and the OpenAPI spec (default true; the bench turns it off to stay light). */
   validate?: boolean;
 }
@@ -247,7 +249,12 @@ export async function createFakeSlack(options: FakeSlackOptions = {}): Promise<F
       const args = parseArgs(req, body);
       const auth = req.headers.authorization;
       let answer: ReturnType<typeof handleMethod>;
-      if (auth !== `Bearer ${token}`) answer = { status: 200, body: { ok: false, error: auth ? 'invalid_auth' : 'not_authed' } };
+      if (method === 'apps.connections.open' && options.socketMode) {
+        answer =
+          auth === `Bearer ${options.socketMode.appToken}`
+            ? { status: 200, body: { ok: true, url: options.socketMode.url() } }
+            : { status: 200, body: { ok: false, error: 'invalid_auth' } };
+      } else if (auth !== `Bearer ${token}`) answer = { status: 200, body: { ok: false, error: auth ? 'invalid_auth' : 'not_authed' } };
       else {
         if (options.validate !== false) problems.push(...paramProblems(method, args));
         answer = handleMethod(method, args);
