@@ -3,6 +3,7 @@
  * configuration (read from the environment by its own zod schema) and a factory over the core.
  */
 import type { Core } from '../src/core.js';
+import type { JobRecord } from '../src/jobs/job.js';
 
 /** A running chat adapter. */
 export interface ChatAdapter {
@@ -11,6 +12,11 @@ export interface ChatAdapter {
   start(): Promise<void>;
   /** Stops handling new commands and disconnects. */
   stop(): Promise<void>;
+  /**
+   * Optional: tells the users of runs the last restart interrupted (jobs of this adapter's platform),
+   * e.g. with a Retry button in their thread. Called once after `start`.
+   */
+  resumeInterrupted?(jobs: JobRecord[]): Promise<void>;
 }
 
 /** An adapter module as `adapters/start.ts` sees it. */

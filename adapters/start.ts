@@ -33,6 +33,8 @@ export async function startAdapters(
   for (const adapter of adapters) {
     await adapter.start();
     log.info({ adapter: adapter.name }, 'adapter started');
+    const mine = interrupted.filter((job) => job.origin.platform === adapter.name);
+    if (mine.length > 0) await adapter.resumeInterrupted?.(mine).catch((error: unknown) => log.error({ err: error }, 'could not tell users about interrupted runs'));
   }
   return {
     adapters,

@@ -107,6 +107,15 @@ export function createSlackAdapter(config: SlackConfig, core: Core, options: Sla
       }
       log.info({ mode: config.mode, port: this.port(), botUserId: auth.user_id }, 'Slack adapter listening');
     },
+    async resumeInterrupted(jobs) {
+      for (const job of jobs) {
+        const { channel, threadTs } = job.origin;
+        if (!sessions || !channel || !threadTs) continue;
+        await sessions
+          .postFailure(job.id, { channel, threadTs }, job.error?.code ?? 'interrupted', job.error?.message ?? '')
+          .catch((error: unknown) => log.warn({ err: error, jobId: job.id }, 'could not tell about an interrupted run'));
+      }
+    },
     async stop() {
       await app?.stop();
       server = undefined;

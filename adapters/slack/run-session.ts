@@ -50,6 +50,8 @@ export interface RunSessions {
   follow(handle: JobHandle, place: RunPlace): Promise<void>;
   /** The parent message text for a question. */
   parentMessage(place: Pick<RunPlace, 'question' | 'userId'>, outcome?: string): SlackMessage;
+  /** Posts the failure of a run that is not followed (one the last restart interrupted), with Retry. */
+  postFailure(jobId: string, place: Pick<RunPlace, 'channel' | 'threadTs'>, code: string, message: string): Promise<void>;
   /** Counts a piece of work (a command being handled, a click) until it settles. */
   track(work: Promise<unknown>): void;
   /** Resolves when every followed run has been posted and every tracked piece of work has settled. */
@@ -112,7 +114,7 @@ export function createRunSessions(options: RunSessionOptions): RunSessions {
     },
   });
 
-  const post = async (place: RunPlace, message: SlackMessage, what: string) => {
+  const post = async (place: Pick<RunPlace, 'channel' | 'threadTs'>, message: SlackMessage, what: string) => {
     const problems = checkBlockLimits(message.blocks);
     if (problems.length > 0) log.error({ problems, what }, 'a message breaks Block Kit limits');
     return gateway.postMessage({ channel: place.channel, thread_ts: place.threadTs, ...message }, PRIORITY.answer);
@@ -133,7 +135,7 @@ export function createRunSessions(options: RunSessionOptions): RunSessions {
       .catch((error: unknown) => log.warn({ err: error, jobId }, 'could not attach the report files (is files:write granted?)'));
   };
 
-  const postFailure = async (jobId: string, place: RunPlace, code: string, message: string) => {
+  const postFailure = async (jobId: string, place: Pick<RunPlace, 'channel' | 'threadTs'>, code: string, message: string) => {
     await post(
       place,
       {
@@ -151,6 +153,8 @@ export function createRunSessions(options: RunSessionOptions): RunSessions {
   };
 
   const sessions: RunSessions = {
+    postFailure,
+
     parentMessage(place, outcome) {
       const text = `Researching: “${mrkdwnShort(place.question, 2000)}”, asked by ${mentionUser(place.userId)}${outcome ? `\n${outcome}` : ''}`;
       return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text, verbatim: true } }] };
