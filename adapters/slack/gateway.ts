@@ -128,11 +128,17 @@ export function createSlackGateway(client: WebClient, limits: RateLimits = SLACK
 
   return {
     async postMessage(message, priority = PRIORITY.background) {
-      const result = await call(channelLane(message.channel), 'chat.postMessage', () => client.chat.postMessage({ ...message, unfurl_links: false, unfurl_media: false }), priority);
+      const result = await call(
+        channelLane(message.channel),
+        'chat.postMessage',
+        () => client.chat.postMessage({ ...message, parse: 'none', link_names: false, unfurl_links: false, unfurl_media: false }),
+        priority,
+      );
       return { channel: result.channel ?? message.channel, ts: result.ts! };
     },
     async update(message, priority = PRIORITY.background) {
-      await call(updates, 'chat.update', () => client.chat.update(message), priority);
+      // chat.update parses text as `client` unless told otherwise; nothing the bot sends wants parsing.
+      await call(updates, 'chat.update', () => client.chat.update({ ...message, parse: 'none', link_names: false }), priority);
     },
     async postEphemeral(message) {
       await call(other, 'chat.postEphemeral', () => client.chat.postEphemeral(message), PRIORITY.interactive);

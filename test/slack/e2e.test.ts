@@ -80,6 +80,7 @@ describe('/synthesize over the SciFact corpus and hostile papers', () => {
     const parentEdit = h.fake.callsOf('chat.update').find((c) => c.args.ts === parentTs)!;
     expect(parentEdit.args.text).toContain(':white_check_mark: Answered in the thread');
 
+    for (const call of [...posts, ...h.fake.callsOf('chat.update')]) expect(call.args).toMatchObject({ parse: 'none', link_names: 'false' });
     expectCleanCalls(h.fake.calls);
     expect(h.fake.problems).toEqual([]);
   });
