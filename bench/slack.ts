@@ -19,7 +19,7 @@ import type { BenchReply, BenchRequest } from './slack-bot.js';
 import type { DumpedCall, DumpedMessage, FakeReply } from './slack-fake.js';
 
 const CHANNELS = 50;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BUSY_RUNS = 10;
 const QUESTIONS = [
   'Does vitamin D reduce fracture risk?',

@@ -31,6 +31,8 @@ export function createBoltLogger(log: Logger, secrets: readonly string[]): BoltL
   let level = LogLevel.INFO;
   let name = 'bolt';
   const write = (method: 'debug' | 'info' | 'warn' | 'error', parts: unknown[]) => {
+    // Bolt logs at debug on every request; format only what will be written.
+    if (!log.isLevelEnabled(method)) return;
     log[method]({ component: name }, scrubSecrets(parts.map(stringify).join(' '), secrets));
   };
   return {
