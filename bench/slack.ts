@@ -158,11 +158,13 @@ async function ackBench() {
   for (const bot of Object.values(bots)) await runsDone(bot, (await burst(bot, 5, 'W')).sent);
   const acks = { bare: [] as number[], scripted: [] as number[], extractive: [] as number[] };
   const toParent = { scripted: [] as number[], extractive: [] as number[] };
+  const targets = [['bare', bare], ...Object.entries(bots)] as [keyof typeof acks, Bot][];
   for (let r = 0; r < ROUNDS; r++) {
-    acks.bare.push(...(await burst(bare, CHANNELS, 'B')).acks);
-    for (const [name, bot] of Object.entries(bots) as [keyof typeof bots, Bot][]) {
-      const { acks: times, sent } = await burst(bot, CHANNELS, 'O');
+    // Each round starts with a different bot, so that no bot always meets the machine in the same state.
+    for (const [name, bot] of [...targets.slice(r % targets.length), ...targets.slice(0, r % targets.length)]) {
+      const { acks: times, sent } = await burst(bot, CHANNELS, name === 'bare' ? 'B' : 'O');
       acks[name].push(...times);
+      if (name === 'bare') continue;
       toParent[name].push(...(await parentTimes(bot, sent)));
       // Let this round's runs finish before the next burst; their Slack posts keep draining within the
       // rate limits (chat.update's ~50/min makes that take minutes for 50 runs) and cost next to no CPU.
