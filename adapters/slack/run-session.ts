@@ -80,7 +80,8 @@ export function createRunSessions(options: RunSessionOptions): RunSessions {
       const posted = progressTs.get(jobId);
       if (!posted) {
         const post = gateway
-          .postMessage({ channel: place.channel, thread_ts: place.threadTs, ...message }, PRIORITY.interactive)
+          // Behind parents (interactive) in a busy channel: a new command's parent shows first.
+          .postMessage({ channel: place.channel, thread_ts: place.threadTs, ...message }, PRIORITY.answer)
           .then((r) => r.ts)
           .catch((error: unknown) => {
             log.warn({ err: error, jobId }, 'could not post the progress message');
