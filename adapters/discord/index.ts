@@ -5,6 +5,7 @@
  * https://discord.js.org/docs/packages/discord.js/14.x
  */
 import { Client, Events, GatewayIntentBits } from 'discord.js';
+import { Agent } from 'undici';
 import type { ChatAdapter, AdapterModule } from '../adapter.js';
 import type { Core } from '../../src/core.js';
 import { SynthError } from '../../src/errors.js';
@@ -38,7 +39,10 @@ export function createDiscordAdapter(config: DiscordConfig, core: Core, options:
     // their content without the privileged MessageContent intent.
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages],
     allowedMentions: { parse: [], repliedUser: false },
-    rest: config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {},
+    // An agent of our own (the undici discord.js uses, see test/core/boundaries.test.ts) rather than
+    // undici's process-wide default: another undici major loaded first (Slack's Socket Mode brings
+    // undici 7) would install its agent there, and it mangles this client's file uploads.
+    rest: { ...(config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {}), agent: new Agent({ connect: { timeout: 10_000 } }) },
   });
   const writer = createDiscordWriter(client.rest);
   const follower = createRunFollower({

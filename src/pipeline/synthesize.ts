@@ -56,6 +56,14 @@ export interface SynthesizeOptions {
 /** Runs one synthesis; resolves to a report or rejects with a {@link SynthError}. */
 export type Synthesize = (request: RunRequest, options?: SynthesizeOptions) => Promise<Report>;
 
+/**
+ * Lets pending I/O run. The extractive engine is CPU-bound; without a macrotask break between stages
+ * (and between claim verifications) a queue of runs would keep a bot from acking chat requests in time.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Creates the `synthesize` function over the given sources and engine. */
 export function createSynthesizer(deps: SynthesizerDeps): Synthesize {
   return (request, options = {}) => runSynthesis(deps, request, options);
@@ -85,6 +93,7 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
     const engine = deps.engine.forRun?.() ?? deps.engine;
 
     const stage = async <T>(name: Stage, work: (ctx: StageContext) => Promise<T>, counts: (out: T) => Record<string, number>) => {
+      await yieldToEventLoop();
       signal.throwIfAborted();
       emit({ type: 'stage-started', stage: name });
       const t0 = now();
@@ -142,6 +151,7 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
             // signal); each task checks the signal itself.
             queue.add(
               async (): Promise<Claim> => {
+                await yieldToEventLoop();
                 signal.throwIfAborted();
                 const raw = await engine.verify({ question, claim, papers: included }, ctx);
                 const checked = reconcileVerification(raw, claim, papersById);

@@ -2,12 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DiscordEnvSchema } from '../../adapters/discord/config.js';
+import { SlackEnvSchema } from '../../adapters/slack/config.js';
 import { CoreEnvSchema, loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { ROOT } from '../helpers/paths.js';
 
 /** Every variable of every configuration schema in the project (the core's and each adapter's). */
-const SCHEMA_KEYS = [...Object.keys(CoreEnvSchema.shape), ...Object.keys(DiscordEnvSchema.shape)];
+const SCHEMA_KEYS = [...Object.keys(CoreEnvSchema.shape), ...Object.keys(SlackEnvSchema.shape), ...Object.keys(DiscordEnvSchema.shape)];
 
 describe('configuration', () => {
   it('has working defaults with an empty environment', () => {

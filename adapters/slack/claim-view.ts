@@ -1,0 +1,127 @@
+/**
+ * One claim in Block Kit: a one-line summary (verdict, confidence, source) with a "Show evidence"
+ * button, and, when expanded, two sections: the claim in full with its verbatim quote, and the
+ * evidence for and against it from other papers. Every piece is shortened to a fixed budget, so each
+ * section stays under Block Kit's 3,000 characters whatever the paper text.
+ */
+import type { Claim, Reference, Report } from '../../src/model.js';
+import { ACTION, claimValue } from './actions.js';
+import { LIMITS } from './limits.js';
+import { link, mrkdwnShort, mrkdwnText } from './mrkdwn.js';
+
+type Block = Record<string, unknown>;
+
+const VERDICT: Record<Claim['verification']['verdict'], { emoji: string; label: string }> = {
+  supported: { emoji: ':white_check_mark:', label: 'supported' },
+  contradicted: { emoji: ':x:', label: 'contradicted' },
+  insufficient: { emoji: ':grey_question:', label: 'insufficient evidence' },
+};
+
+/** Blocks one claim takes at most: its line, plus two sections when expanded. */
+export const MAX_BLOCKS_PER_CLAIM = 3;
+
+/** Budgets, in characters after escaping. */
+const BUDGET = { line: 180, fullClaim: 1000, quote: 1200, refLabel: 150, evidenceQuote: 400, evidenceLabel: 100 } as const;
+
+/** Looks up references by paper id with their 1-based numbers (as cited in the answer). */
+export interface ReferenceIndex {
+  get(paperId: string): { ref: Reference; n: number } | undefined;
+}
+
+/** Builds the {@link ReferenceIndex} of a report. */
+export function indexReferences(report: Report): ReferenceIndex {
+  const map = new Map(report.references.map((ref, i) => [ref.id, { ref, n: i + 1 }]));
+  return { get: (paperId) => map.get(paperId) };
+}
+
+/** The URL a reference links to: its DOI, else its own URL. */
+export function referenceUrl(ref: Reference): string | undefined {
+  return ref.doi ? `https://doi.org/${ref.doi}` : ref.url;
+}
+
+/** Short label for a reference: `[3] Smith 2019`. */
+function shortCite(entry: { ref: Reference; n: number } | undefined): string {
+  if (!entry) return '[?]';
+  const author = entry.ref.authors[0]?.split(/[\s,]+/).filter(Boolean).at(entry.ref.authors[0]?.includes(',') ? 0 : -1);
+  const who = [author, entry.ref.year].filter(Boolean).join(' ');
+  return `[${entry.n}]${who ? ` ${mrkdwnShort(who, 40)}` : ''}`;
+}
+
+/** Long label for a reference: `[3] Title (2019)`. */
+export function longCite(entry: { ref: Reference; n: number } | undefined, max: number = BUDGET.refLabel): string {
+  if (!entry) return '[?]';
+  const year = entry.ref.year ? ` (${entry.ref.year})` : '';
+  return `[${entry.n}] ${mrkdwnShort(entry.ref.title, Math.max(20, max - year.length - 6))}${year}`;
+}
+
+/** The claim's one-line summary with its expand/collapse button. */
+export function claimLine(report: Report, claim: Claim, position: number, number: number, expanded: boolean, refs: ReferenceIndex): Block {
+  const v = VERDICT[claim.verification.verdict];
+  const source = refs.get(claim.paperId);
+  const text =
+    `*${number}.* ${v.emoji} ${v.label} · ${claim.verification.confidence.toFixed(2)} · ` +
+    `${mrkdwnShort(claim.text, BUDGET.line)} ${link(source && referenceUrl(source.ref), shortCite(source))}`;
+  return {
+    type: 'section',
+    text: { type: 'mrkdwn', text, verbatim: true },
+    accessory: {
+      type: 'button',
+      action_id: `${ACTION.toggleClaim}:${position}`,
+      text: { type: 'plain_text', text: expanded ? 'Hide evidence' : 'Show evidence' },
+      value: claimValue(report.id, claim.id),
+    },
+  };
+}
+
+/**
+ * Fits lines into `max` characters joined by newlines; lines that do not fit are replaced by a note
+ * saying how many were left out.
+ */
+export function fitLines(lines: readonly string[], max: number, overflow: (left: number) => string): string {
+  const kept: string[] = [];
+  let length = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const note = i < lines.length - 1 ? overflow(lines.length - i - 1).length + 1 : 0;
+    if (length + line.length + 1 + note > max) {
+      kept.push(overflow(lines.length - i));
+      break;
+    }
+    kept.push(line);
+    length += line.length + 1;
+  }
+  return kept.join('\n');
+}
+
+/** The two sections shown when a claim is expanded. */
+export function claimDetails(claim: Claim, number: number, refs: ReferenceIndex): Block[] {
+  const source = refs.get(claim.paperId);
+  const quoteText =
+    `*Claim ${number} in full:* ${mrkdwnShort(claim.text, BUDGET.fullClaim)}\n` +
+    `*Verbatim quote* from ${link(source && referenceUrl(source.ref), longCite(source))}:\n` +
+    `>${mrkdwnShort(claim.quote, BUDGET.quote)}`;
+  const evidence = claim.verification.evidence.map((e) => {
+    const entry = refs.get(e.paperId);
+    const stance = e.stance === 'supports' ? ':large_green_circle: Supports' : ':red_circle: Contradicts';
+    return `• ${stance} — ${link(entry && referenceUrl(entry.ref), longCite(entry, BUDGET.evidenceLabel))}: “${mrkdwnShort(e.quote, BUDGET.evidenceQuote)}”`;
+  });
+  const heading = `*Evidence from other papers* (verdict ${VERDICT[claim.verification.verdict].label}, confidence ${claim.verification.confidence.toFixed(2)})`;
+  const evidenceText =
+    evidence.length === 0
+      ? `${heading}\nNo independent evidence was found in the other included papers.`
+      : `${heading}\n${fitLines(evidence, LIMITS.sectionText - heading.length - 1, (left) => `_…and ${left} more in the attached report._`)}`;
+  return [
+    // Within budget by construction: 1,000 + 1,200 + a link of at most 500 + 150 + about 80 fixed < 3,000.
+    { type: 'section', text: { type: 'mrkdwn', text: quoteText, verbatim: true } },
+    { type: 'section', text: { type: 'mrkdwn', text: evidenceText, verbatim: true } },
+  ];
+}
+
+/** The reference numbers an answer cites (`[1, 3]` style), in order. */
+export function citedNumbers(abstract: string): number[] {
+  const numbers = new Set<number>();
+  for (const group of mrkdwnText(abstract).matchAll(/\[(\d+(?:,\s*\d+)*)\]/g)) {
+    for (const n of group[1]!.split(/,\s*/)) numbers.add(Number(n));
+  }
+  return [...numbers].sort((a, b) => a - b);
+}

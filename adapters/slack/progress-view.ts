@@ -1,0 +1,58 @@
+/**
+ * The progress message: one message in the thread, edited in place as the run moves through its stages.
+ * Its wording comes from the core's shared progress lines, so Slack says what the CLI and Discord say.
+ */
+import { formatSeconds, renderProgressLines, type ProgressSnapshot } from '../../src/progress.js';
+import { ACTION } from './actions.js';
+import { LIMITS } from './limits.js';
+import { mrkdwnShort } from './mrkdwn.js';
+
+/** A message as the bot sends it. */
+export interface SlackMessage {
+  /** Notification and fallback text (mrkdwn). */
+  text: string;
+  blocks: Record<string, unknown>[];
+}
+
+/** Longest single progress line; nine lines stay far below a section's limit. */
+const MAX_LINE = 300;
+
+/** The one-line status for a snapshot, used as the message's fallback text and its first line. */
+export function progressHeadline(snapshot: ProgressSnapshot): string {
+  const elapsed = formatSeconds(snapshot.elapsedMs);
+  if (snapshot.failed?.code === 'cancelled') return `:no_entry_sign: *Cancelled* after ${elapsed}`;
+  if (snapshot.failed) return `:x: *Failed* after ${elapsed}`;
+  if (snapshot.finished) {
+    const f = snapshot.finished;
+    return `:white_check_mark: *Done* in ${elapsed}: ${f.claims} claim${f.claims === 1 ? '' : 's'}, quality ${f.qualityScore}/10`;
+  }
+  if (snapshot.queuedPosition !== undefined) return `:hourglass: *Queued* (position ${snapshot.queuedPosition}) · ${elapsed}`;
+  return `:hourglass_flowing_sand: *Working* · ${elapsed} elapsed`;
+}
+
+/** The short status shown by `assistant.threads.setStatus` while a run is going. */
+export function progressStatus(snapshot: ProgressSnapshot): string {
+  const running = snapshot.stages.filter((s) => s.status === 'running').at(-1);
+  if (snapshot.queuedPosition !== undefined) return 'is waiting for a free slot…';
+  return running ? `is ${running.label.charAt(0).toLowerCase()}${running.label.slice(1)}…` : 'is researching…';
+}
+
+/** Renders the progress message for a snapshot; a Cancel button while the run is going. */
+export function progressMessage(snapshot: ProgressSnapshot, jobId: string): SlackMessage {
+  const headline = progressHeadline(snapshot);
+  const lines = renderProgressLines(snapshot).map((line) => mrkdwnShort(line, MAX_LINE));
+  const body = [headline, ...lines].join('\n');
+  const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: body, verbatim: true } }];
+  const notes = snapshot.warnings.slice(0, 3).map((w) => mrkdwnShort(w, 280));
+  if (snapshot.failed) notes.unshift(mrkdwnShort(snapshot.failed.message, 600));
+  if (notes.length > 0) {
+    blocks.push({ type: 'context', elements: notes.map((text) => ({ type: 'mrkdwn', text, verbatim: true })) });
+  }
+  if (!snapshot.failed && !snapshot.finished) {
+    blocks.push({
+      type: 'actions',
+      elements: [{ type: 'button', action_id: ACTION.cancel, text: { type: 'plain_text', text: 'Cancel' }, value: jobId }],
+    });
+  }
+  return { text: headline.slice(0, LIMITS.messageText), blocks };
+}

@@ -1,0 +1,69 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SlackAdapter } from '../../adapters/slack/adapter.js';
+import { startAdapters } from '../../adapters/start.js';
+import type { JobRecord } from '../../src/jobs/job.js';
+import { createStores } from '../../src/store/store.js';
+import { buttonValue } from './assertions.js';
+import { createFakeSlack, type FakeSlack } from './fake-slack.js';
+import { HOSTILE_CORPUS, SECRETS } from './harness.js';
+import { buttonClickBody, postSigned } from './slack-requests.js';
+
+describe('after a restart', () => {
+  let dir: string;
+  let fake: FakeSlack;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'slack-restart-'));
+    fake = await createFakeSlack({ token: SECRETS.botToken });
+  });
+  afterAll(async () => {
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('npm start tells the thread of an interrupted run, and its Retry button works', async () => {
+    const env = {
+      STORE_URL: `sqlite://${join(dir, 'store.sqlite')}`,
+      SYNTH_SOURCES: 'none',
+      SYNTH_CORPUS: HOSTILE_CORPUS,
+      LOG_LEVEL: 'silent',
+      SLACK_BOT_TOKEN: SECRETS.botToken,
+      SLACK_SIGNING_SECRET: SECRETS.signingSecret,
+      SLACK_API_URL: fake.apiUrl,
+      PORT: '0',
+    };
+    // The state a crash leaves: a job still "running" in the store and in the index of active jobs.
+    const stores = await createStores(env.STORE_URL);
+    const job: JobRecord = {
+      id: '6f1c2a9e-0000-4000-8000-000000000001',
+      status: 'running',
+      request: { question: 'Does vitamin D reduce fracture risk?' },
+      origin: { platform: 'slack', userId: 'U0ASKER', channel: 'C0RESEARCH', threadTs: '1700000000.000001', parentTs: '1700000000.000001' },
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+    };
+    await stores.jobs.set(job.id, job);
+    await stores.jobs.set('__active__', { ids: [job.id] } as unknown as JobRecord);
+    await stores.close();
+
+    const { adapters, stop } = await startAdapters(env);
+    try {
+      const slack = adapters[0] as SlackAdapter;
+      const notice = fake.callsOf('chat.postMessage')[0]!;
+      expect(notice.args).toMatchObject({ channel: 'C0RESEARCH', thread_ts: job.origin.threadTs });
+      expect(String(notice.args.text)).toContain('The bot restarted while this run was in progress.');
+      expect(buttonValue(notice.args.blocks, 'run_retry')).toBe(job.id);
+
+      const ts = [...fake.messages.values()][0]!.ts;
+      const body = buttonClickBody({ user: 'U0ASKER', channel: 'C0RESEARCH', messageTs: ts, threadTs: job.origin.threadTs, actionId: 'run_retry', value: job.id, responseUrl: `${fake.baseUrl}/response/C0RESEARCH/${ts}/1` });
+      expect((await postSigned(`http://127.0.0.1:${slack.port()}/slack/events`, body, { secret: SECRETS.signingSecret, contentType: 'application/x-www-form-urlencoded' })).status).toBe(200);
+      await fake.waitFor(() => fake.callsOf('chat.postMessage').some((c) => String(c.args.text).startsWith('Answer')), 10_000, 'the answer');
+      expect(fake.callsOf('chat.postMessage').every((c) => c.args.thread_ts === job.origin.threadTs)).toBe(true);
+      await slack.settled();
+    } finally {
+      await stop();
+    }
+  });
+});
