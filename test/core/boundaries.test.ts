@@ -59,8 +59,8 @@ describe('logging', () => {
 
 describe('one HTTP stack', () => {
   it('loads the same undici for our HTTP layer and for discord.js', async () => {
-    // Two undici majors in one process share the global-dispatcher slot, and the second one's
-    // agent then mangles the first one's request bodies (file uploads to Discord failed that way).
+    // The Discord adapter hands discord.js an agent made by our undici: it must be the undici
+    // discord.js itself uses, or that agent mangles its request bodies (file uploads failed that way).
     const { createRequire } = await import('node:module');
     const ours = createRequire(join(ROOT, 'package.json')).resolve('undici');
     const discordRest = createRequire(createRequire(join(ROOT, 'package.json')).resolve('@discordjs/rest')).resolve('undici');
