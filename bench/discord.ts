@@ -46,7 +46,7 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-const worker = fork(fileURLToPath(new URL('./discord-fake-process.ts', import.meta.url)), [], {
+const worker = fork(fileURLToPath(new URL('./processes/discord-fake.ts', import.meta.url)), [], {
   execArgv: ['--import', 'tsx'],
   env: { ...process.env, FAKE_RATE_LIMITS: JSON.stringify({ rateLimits }) },
   serialization: 'advanced',

@@ -1,6 +1,6 @@
 /**
  * Slack adapter bench (`npx tsx bench/slack.ts`; `BENCH_ROUNDS=n` to change the rounds). Everything is
- * local: "Slack" (the loopback Web API fake, bench/slack-fake.ts) and each bot (bench/slack-bot.ts) run
+ * local: "Slack" (the loopback Web API fake, bench/processes/slack-fake.ts) and each bot (bench/processes/slack-bot.ts) run
  * in their own processes, and this process only sends signed requests and times them.
  *
  * 1. Ack latency: rounds of 50 concurrent signed `/synthesize` requests from 50 channels, sent in turn
@@ -15,8 +15,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SCIFACT, SECRETS } from '../test/slack/harness.js';
 import { postSigned, slashCommandBody } from '../test/slack/slack-requests.js';
-import type { BenchReply, BenchRequest } from './slack-bot.js';
-import type { DumpedCall, DumpedMessage, FakeReply } from './slack-fake.js';
+import type { BenchReply, BenchRequest } from './processes/slack-bot.js';
+import type { DumpedCall, DumpedMessage, FakeReply } from './processes/slack-fake.js';
 
 const CHANNELS = 50;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -80,7 +80,7 @@ interface Slack {
 
 async function startSlack(limits: 'none' | 'slack'): Promise<Slack> {
   // The busy-channel part validates every payload too; the ack part keeps the fake light.
-  const proc = child<FakeReply>('./slack-fake.ts', { BENCH_LIMITS: limits, BENCH_VALIDATE: limits === 'slack' ? '1' : '0' });
+  const proc = child<FakeReply>('./processes/slack-fake.ts', { BENCH_LIMITS: limits, BENCH_VALIDATE: limits === 'slack' ? '1' : '0' });
   const ready = await proc.next('ready');
   return { ...ready, dump: () => proc.ask({ type: 'dump' }, 'dump'), stop: () => proc.stop() };
 }
@@ -92,10 +92,10 @@ interface Bot {
   stop(): Promise<void>;
 }
 
-/** Starts "Slack" and a bot of the given kind (see bench/slack-bot.ts) over it. */
+/** Starts "Slack" and a bot of the given kind (see bench/processes/slack-bot.ts) over it. */
 async function startBot(kind: 'scripted' | 'extractive' | 'bare', limits: 'none' | 'slack' = 'none'): Promise<Bot> {
   const slack = await startSlack(limits);
-  const proc = child<BenchReply>('./slack-bot.ts', {
+  const proc = child<BenchReply>('./processes/slack-bot.ts', {
     BENCH_BOT: kind,
     BENCH_CORPUS: SCIFACT,
     // Runs that wait on I/O can run side by side; CPU-bound ones keep the default of 2.

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: runs every benchmark in bench/ in its own process, one after the other (so that
- * peak memory and timings are each benchmark's own), and prints what each reports.
+ * peak memory and timings are each benchmark's own), and prints what each reports. Processes the
+ * benchmarks start themselves (fakes, bots) live in bench/processes/ and are not run directly.
  * Pass names to run some: `npm run bench -- core sources`.
  */
 import { spawnSync } from 'node:child_process';

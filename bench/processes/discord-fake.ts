@@ -3,8 +3,8 @@
  * another machine, so its work must not share the bot's event loop and inflate the bot's figures.
  * It dispatches the interactions, times the callbacks on its side and reports what it saw over IPC.
  */
-import { startFakeDiscord, type RecordedRequest } from '../test/discord/fake-discord.js';
-import type { RateLimitRule } from '../test/discord/fake-rate-limit.js';
+import { startFakeDiscord, type RecordedRequest } from '../../test/discord/fake-discord.js';
+import type { RateLimitRule } from '../../test/discord/fake-rate-limit.js';
 
 const port = {
   postMessage: (message: unknown) => process.send!(message),

@@ -3,8 +3,8 @@
  * validating every payload) never shares an event loop with the bot or with the load generator that
  * times the acks. `BENCH_LIMITS=slack` makes it enforce Slack's rate limits. Talks to the parent over IPC.
  */
-import { createFakeSlack, SLACK_LIKE_LIMITS } from '../test/slack/fake-slack.js';
-import { SECRETS } from '../test/slack/harness.js';
+import { createFakeSlack, SLACK_LIKE_LIMITS } from '../../test/slack/fake-slack.js';
+import { SECRETS } from '../../test/slack/harness.js';
 
 /** A call as the parent sees it. */
 export interface DumpedCall {

@@ -7,16 +7,16 @@
  */
 import type { Server } from 'node:http';
 import { App, LogLevel } from '@slack/bolt';
-import { createSlackAdapter } from '../adapters/slack/adapter.js';
-import { createBoltLogger } from '../adapters/slack/bolt-logger.js';
-import { loadSlackConfig } from '../adapters/slack/config.js';
-import { loadConfig } from '../src/config.js';
-import { createCore } from '../src/core.js';
-import { silentLogger } from '../src/logger.js';
-import { createRuntime } from '../src/runtime.js';
-import type { Runtime } from '../src/runtime.js';
-import { createStores } from '../src/store/store.js';
-import { makeReport, scriptedSynthesize } from '../test/slack/scripted.js';
+import { createSlackAdapter } from '../../adapters/slack/adapter.js';
+import { createBoltLogger } from '../../adapters/slack/bolt-logger.js';
+import { loadSlackConfig } from '../../adapters/slack/config.js';
+import { loadConfig } from '../../src/config.js';
+import { createCore } from '../../src/core.js';
+import { silentLogger } from '../../src/logger.js';
+import { createRuntime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
+import { createStores } from '../../src/store/store.js';
+import { makeReport, scriptedSynthesize } from '../../test/slack/scripted.js';
 
 /** Messages from the parent. */
 export type BenchRequest = { type: 'runs-done'; users: string[] } | { type: 'settled' } | { type: 'stop' };
