@@ -5,6 +5,7 @@
 import { loadConfig } from '../src/config.js';
 import { createCore } from '../src/core.js';
 import { asSynthError } from '../src/errors.js';
+import { loadDotEnv } from '../src/env-file.js';
 import { createLogger } from '../src/logger.js';
 import type { AdapterModule, ChatAdapter } from './adapter.js';
 import { ADAPTER_MODULES } from './modules.js';
@@ -50,6 +51,7 @@ export async function startAdapters(
 // Run when executed directly (`node dist/adapters/start.js`), not when imported by tests.
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
+    loadDotEnv();
     const { stop } = await startAdapters();
     const shutdown = () => {
       void stop().then(() => process.exit(0));

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -145,6 +145,20 @@ describe('the installed binary', () => {
     expect(report.claims.length).toBeGreaterThan(0);
     expect(report.references.length).toBe(report.methodology.included);
     expect(stderr).toMatch(/finished/);
+  });
+
+  it('reads a .env file in the working directory, the environment winning over it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dotenv-'));
+    await writeFile(join(dir, '.env'), `SYNTH_CORPUS=${CORPUS}\nSYNTH_MAX_PAPERS=lots\n`);
+    const bin = join(ROOT, 'bin/synthesize.js');
+    const error = await run(process.execPath, [bin, '--offline', '-q', Q], { cwd: dir, env: { PATH: process.env.PATH ?? '' } }).catch((e: unknown) => e);
+    expect((error as { code: number; stderr: string }).code).toBe(2);
+    expect((error as { stderr: string }).stderr).toMatch(/SYNTH_MAX_PAPERS: must be a whole number \(got "lots"\)/);
+    const { stdout } = await run(process.execPath, [bin, '--offline', '-q', '--format', 'json', Q], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', SYNTH_MAX_PAPERS: '2', STORE_URL: 'memory://' },
+    });
+    expect(JSON.parse(stdout).methodology.included).toBe(2);
   });
 
   it('exits 2 on a usage error', async () => {
