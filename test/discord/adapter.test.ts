@@ -4,28 +4,14 @@
  * and then the answer; claim buttons show the evidence ephemerally (also after a restart); a failed
  * run offers Retry; missing thread permission falls back to replies; nothing posted can mention anyone.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SynthError } from '../../src/errors.js';
 import { createStores } from '../../src/store/store.js';
 import type { RecordedRequest } from './fake-discord.js';
-import { createSpecValidator, type SpecValidator } from './fake-validate.js';
-import { startHarness, type Harness } from './harness.js';
+import { useHarnesses } from './harness.js';
 import { makeReport, scriptedSynthesize } from './scripted.js';
 
-let validator: SpecValidator;
-const open: Harness[] = [];
-beforeAll(() => {
-  validator = createSpecValidator();
-});
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
-
-async function harness(options: Parameters<typeof startHarness>[0] = {}) {
-  const h = await startHarness({ validator, ...options });
-  open.push(h);
-  return h;
-}
+const harness = useHarnesses();
 
 const QUESTION = 'Does vitamin D reduce fracture risk?';
 const isAnswer = (r: RecordedRequest) => r.route === 'POST /channels/:id/messages' && Array.isArray(r.body?.embeds) && (r.body.embeds as unknown[]).length > 0;

@@ -14,7 +14,8 @@ import type { Synthesize } from '../../src/pipeline/synthesize.js';
 import type { Runtime } from '../../src/runtime.js';
 import { createStores, type Stores } from '../../src/store/store.js';
 import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from './fake-discord.js';
-import type { SpecValidator } from './fake-validate.js';
+import { afterEach, beforeAll } from 'vitest';
+import { createSpecValidator, type SpecValidator } from './fake-validate.js';
 
 /** A running harness. */
 export interface Harness {
@@ -67,5 +68,25 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       if (!options.stores) await stores.close();
       await fake.close();
     },
+  };
+}
+
+/**
+ * For a test file: returns a `harness()` that starts harnesses validated against the OpenAPI spec
+ * (built once per file) and closes each after its test.
+ */
+export function useHarnesses(): (options?: HarnessOptions) => Promise<Harness> {
+  let validator: SpecValidator | undefined;
+  const open: Harness[] = [];
+  beforeAll(() => {
+    validator = createSpecValidator();
+  });
+  afterEach(async () => {
+    for (const h of open.splice(0)) await h.close();
+  });
+  return async (options = {}) => {
+    const h = await startHarness({ ...(validator ? { validator } : {}), ...options });
+    open.push(h);
+    return h;
   };
 }

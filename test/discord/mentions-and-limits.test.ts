@@ -5,30 +5,18 @@
  * the real pipeline over the SciFact corpus produces an answer that matches its report.
  */
 import { resolve } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createRuntime } from '../../src/runtime.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Report } from '../../src/model.js';
 import { renderMarkdown } from '../../src/render/markdown.js';
 import type { RecordedRequest } from './fake-discord.js';
-import { createSpecValidator, SHARED_DATA, type SpecValidator } from './fake-validate.js';
-import { startHarness, type Harness } from './harness.js';
+import { SHARED_DATA } from './fake-validate.js';
+import { useHarnesses } from './harness.js';
 import { scriptedSynthesize } from './scripted.js';
 
-let validator: SpecValidator;
-const open: Harness[] = [];
-beforeAll(() => {
-  validator = createSpecValidator();
-});
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
-async function harness(options: Parameters<typeof startHarness>[0] = {}) {
-  const h = await startHarness({ validator, ...options });
-  open.push(h);
-  return h;
-}
+const harness = useHarnesses();
 const isAnswer = (r: RecordedRequest) => r.route === 'POST /channels/:id/messages' && Array.isArray(r.body?.embeds) && (r.body.embeds as unknown[]).length > 0;
 const content = (r: RecordedRequest) => (r.body?.content as string | undefined) ?? '';
 

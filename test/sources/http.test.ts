@@ -4,10 +4,10 @@
 import { Keyv } from 'keyv';
 import PQueue from 'p-queue';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SourceError } from '../../src/errors.js';
 import { createHttpClient, parseRetryAfter, redactUrl, type HttpClientOptions } from '../../src/sources/http.js';
 import { parseOpenAlexPage } from '../../src/sources/openalex.js';
 import { startFakeScholarlyServer, type FakeScholarlyServer } from '../fakes/scholarly-server.js';
+import { sourceFailure } from '../helpers/errors.js';
 
 let fake: FakeScholarlyServer;
 beforeAll(async () => {
@@ -37,15 +37,6 @@ function worksUrl(search = 'graphene'): string {
 
 const signal = () => new AbortController().signal;
 
-async function failure(promise: Promise<unknown>): Promise<SourceError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SourceError);
-  return error as SourceError;
-}
-
 describe('HTTP layer', () => {
   it('sends a User-Agent naming the project and the contact address, and the Accept header', async () => {
     const page = await client().fetch({ url: worksUrl(), accept: 'application/json', signal: signal() }, parseOpenAlexPage);
@@ -64,7 +55,7 @@ describe('HTTP layer', () => {
 
   it('gives up after the last attempt with a one-line error naming source, status and attempts', async () => {
     fake.fault('openalex', { kind: 'status', status: 500 });
-    const error = await failure(
+    const error = await sourceFailure(
       client().fetch({ url: `${worksUrl()}&api_key=SECRET`, accept: 'application/json', signal: signal() }, parseOpenAlexPage),
     );
     expect(error.message).toBe('openalex: HTTP 500 Internal Server Error after 3 attempts');
@@ -78,7 +69,7 @@ describe('HTTP layer', () => {
     for (const status of [400, 401, 404]) {
       fake.reset();
       fake.fault('openalex', { kind: 'status', status });
-      const error = await failure(client().fetch({ url: worksUrl(), accept: 'application/json', signal: signal() }, parseOpenAlexPage));
+      const error = await sourceFailure(client().fetch({ url: worksUrl(), accept: 'application/json', signal: signal() }, parseOpenAlexPage));
       expect(error.status).toBe(status);
       expect(error.message).not.toContain('attempts');
       expect(fake.requestsFor('openalex')).toHaveLength(1);
@@ -95,7 +86,7 @@ describe('HTTP layer', () => {
 
   it('fails at once when Retry-After asks for longer than a run can wait, keeping retryAfterMs', async () => {
     fake.fault('openalex', { kind: 'status', status: 503, retryAfter: '120' });
-    const error = await failure(
+    const error = await sourceFailure(
       client({ maxRetryAfterMs: 5_000 }).fetch({ url: worksUrl(), accept: 'application/json', signal: signal() }, parseOpenAlexPage),
     );
     expect(error).toMatchObject({ code: 'source_http', status: 503, retryAfterMs: 120_000 });
@@ -106,7 +97,7 @@ describe('HTTP layer', () => {
   it('times out a slow answer per attempt and says so', async () => {
     fake.fault('openalex', { kind: 'slow', delayMs: 5_000 });
     const started = performance.now();
-    const error = await failure(
+    const error = await sourceFailure(
       client({ attemptTimeoutMs: 200, maxAttempts: 2 }).fetch({ url: worksUrl(), accept: 'application/json', signal: signal() }, parseOpenAlexPage),
     );
     expect(error).toMatchObject({ code: 'source_timeout' });
@@ -137,7 +128,7 @@ describe('HTTP layer', () => {
 
     fake.reset();
     fake.fault('openalex', { kind: 'truncated' });
-    const error = await failure(client().fetch({ url: worksUrl('other'), accept: 'application/json', signal: signal() }, parseOpenAlexPage));
+    const error = await sourceFailure(client().fetch({ url: worksUrl('other'), accept: 'application/json', signal: signal() }, parseOpenAlexPage));
     expect(error).toMatchObject({ code: 'source_network' });
     expect(error.message).toBe('openalex: connection closed mid-response after 3 attempts');
   });
@@ -153,7 +144,7 @@ describe('HTTP layer', () => {
         }),
     );
     const started = performance.now();
-    const error = await failure(client().fetch({ url: `http://127.0.0.1:${closed}/works`, accept: 'application/json', signal: signal() }, parseOpenAlexPage));
+    const error = await sourceFailure(client().fetch({ url: `http://127.0.0.1:${closed}/works`, accept: 'application/json', signal: signal() }, parseOpenAlexPage));
     expect(error).toMatchObject({ code: 'source_network', message: 'openalex: connection failed (ECONNREFUSED)' });
     // Retrying would have waited at least 0.5 s + 1 s of backoff.
     expect(performance.now() - started).toBeLessThan(1_400);
@@ -163,14 +154,14 @@ describe('HTTP layer', () => {
     const cache = new Keyv();
     const http = client({ cache });
     fake.fault('openalex', { kind: 'invalid' }, 1);
-    const invalid = await failure(http.fetch({ url: worksUrl(), accept: 'application/json', signal: signal() }, parseOpenAlexPage));
+    const invalid = await sourceFailure(http.fetch({ url: worksUrl(), accept: 'application/json', signal: signal() }, parseOpenAlexPage));
     expect(invalid.code).toBe('source_malformed');
     expect(invalid.message).toMatch(/^openalex: malformed JSON \(/);
     expect(invalid.status).toBe(200);
     expect(fake.requestsFor('openalex')).toHaveLength(1);
 
     fake.fault('openalex', { kind: 'schema' }, 1);
-    const changed = await failure(http.fetch({ url: worksUrl(), accept: 'application/json', signal: signal() }, parseOpenAlexPage));
+    const changed = await sourceFailure(http.fetch({ url: worksUrl(), accept: 'application/json', signal: signal() }, parseOpenAlexPage));
     expect(changed.message).toMatch(/^openalex: unexpected response shape \(results: /);
     expect(fake.requestsFor('openalex')).toHaveLength(2);
 

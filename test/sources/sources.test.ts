@@ -4,7 +4,6 @@
 import { Keyv } from 'keyv';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { SourceError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import type { LiveSourceName } from '../../src/model.js';
 import { arxivSearchQuery } from '../../src/sources/arxiv.js';
@@ -12,6 +11,7 @@ import '../../src/sources/live.js';
 import { createLiveSources } from '../../src/sources/registry.js';
 import type { SearchQuery, Source } from '../../src/sources/source.js';
 import { startFakeScholarlyServer, type FakeScholarlyServer, type FakeSource } from '../fakes/scholarly-server.js';
+import { sourceFailure } from '../helpers/errors.js';
 
 let fake: FakeScholarlyServer;
 beforeAll(async () => {
@@ -36,15 +36,6 @@ const query = (overrides: Partial<SearchQuery> = {}): SearchQuery => ({
 });
 
 const ctx = () => ({ signal: new AbortController().signal, log: silentLogger });
-
-async function failure(promise: Promise<unknown>): Promise<SourceError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SourceError);
-  return error as SourceError;
-}
 
 describe('live sources against the fake', () => {
   it('OpenAlex: search, year filter, polite-pool mailto; maps recorded works', async () => {
@@ -121,7 +112,7 @@ describe('live sources against the fake', () => {
 
   it('PubMed does not call efetch after a failed esearch', async () => {
     fake.fault('pubmed', { kind: 'schema' }, 1);
-    const error = await failure(source('pubmed').search(query(), ctx()));
+    const error = await sourceFailure(source('pubmed').search(query(), ctx()));
     expect(error.message).toMatch(/^pubmed: unexpected response shape/);
     expect(fake.requestsFor('pubmed')).toHaveLength(1);
   });
@@ -135,11 +126,11 @@ describe('live sources against the fake', () => {
   ];
   it.each(faultCases)('%s: invalid %s and a schema change are source_malformed, not retried', async (name, format) => {
     fake.fault(name, { kind: 'invalid' }, 1);
-    const invalid = await failure(source(name).search(query({ text: `invalid ${name}` }), ctx()));
+    const invalid = await sourceFailure(source(name).search(query({ text: `invalid ${name}` }), ctx()));
     expect(invalid).toMatchObject({ code: 'source_malformed', source: name });
     expect(invalid.message).toMatch(new RegExp(`^${name}: malformed ${format} \\(`));
     fake.fault(name, { kind: 'schema' }, 1);
-    const changed = await failure(source(name).search(query({ text: `schema ${name}` }), ctx()));
+    const changed = await sourceFailure(source(name).search(query({ text: `schema ${name}` }), ctx()));
     expect(changed).toMatchObject({ code: 'source_malformed' });
     expect(changed.message).toMatch(new RegExp(`^${name}: unexpected response shape`));
     expect(fake.requestsFor(name)).toHaveLength(2);
