@@ -8,7 +8,7 @@ export * from './events.js';
 export { loadConfig, parseEnv, CoreEnvSchema, type CoreConfig } from './config.js';
 export { createLogger, silentLogger, REDACT_PATHS, type Logger } from './logger.js';
 export { createSynthesizer, type Synthesize, type SynthesizerDeps, type SynthesizeOptions } from './pipeline/synthesize.js';
-export type { Engine, Plan, StageContext, Composition } from './engines/engine.js';
+export type { Engine, Plan, Facets, StageContext, Composition } from './engines/engine.js';
 export { createExtractiveEngine } from './engines/extractive/index.js';
 export type { Source, SearchQuery, SourceContext } from './sources/source.js';
 export { createCorpusSource, loadCorpus, readCorpusFile } from './sources/corpus.js';

@@ -154,6 +154,44 @@ export const ReferenceSchema = z.object({
 /** See {@link ReferenceSchema}. */
 export type Reference = z.infer<typeof ReferenceSchema>;
 
+/** The answer's verdict on the question: a yes/no question gets yes, no, mixed or insufficient; an open one `not-applicable`. */
+export const AnswerVerdictSchema = z.enum(['yes', 'no', 'mixed', 'insufficient', 'not-applicable']);
+/** See {@link AnswerVerdictSchema}. */
+export type AnswerVerdict = z.infer<typeof AnswerVerdictSchema>;
+
+/**
+ * The bottom line (optional; schema version stays 1). `basis` names the claims of this report the
+ * verdict rests on; the core guarantees it never contradicts them (`reconcileAnswer` in
+ * `pipeline/invariants.ts`): a yes or no rests on at least one claim that leans that way and is not
+ * contradicted, and `insufficient` has no basis that decides it.
+ */
+export const AnswerSchema = z.object({
+  verdict: AnswerVerdictSchema,
+  confidence: z.enum(['low', 'medium', 'high']),
+  basis: z.array(z.string()),
+  /** One or two sentences, with `[n]` citations; the views lead with it. */
+  text: z.string(),
+});
+/** See {@link AnswerSchema}. */
+export type Answer = z.infer<typeof AnswerSchema>;
+
+/**
+ * A number kept with its finding (optional table; schema version stays 1): `value` is found verbatim
+ * in the cited paper's title or abstract (checked by the core), e.g. `{ subject: "Code Llama 70B",
+ * measure: "pass@1", value: "44.0%", condition: "BigCodeBench" }`.
+ */
+export const FindingSchema = z.object({
+  paperId: z.string(),
+  subject: z.string(),
+  measure: z.string(),
+  value: z.string(),
+  condition: z.string().optional(),
+  /** The sentence it was read from (verbatim), when the engine kept it. */
+  quote: z.string().optional(),
+});
+/** See {@link FindingSchema}. */
+export type Finding = z.infer<typeof FindingSchema>;
+
 /** The report, exactly as DESIGN.md's "Report JSON" fixes it (extra fields allowed, none renamed). */
 export const ReportSchema = z
   .object({
@@ -174,6 +212,8 @@ export const ReportSchema = z
       totalMs: z.number().nonnegative(),
       stages: z.record(z.string(), z.number().nonnegative()),
     }),
+    answer: AnswerSchema.optional(),
+    findings: z.array(FindingSchema).optional(),
   })
   .loose();
 /** See {@link ReportSchema}. */

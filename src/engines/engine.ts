@@ -5,7 +5,27 @@
  */
 import type { Logger } from 'pino';
 import type { ProgressEventInput } from '../events.js';
-import type { Claim, ClaimDraft, Methodology, Paper, Reference, Review, Verification } from '../model.js';
+import type { Answer, Claim, ClaimDraft, Finding, Methodology, Paper, Reference, Review, Verification } from '../model.js';
+
+/**
+ * The parts of a question. An effect or association question (`Does X reduce Y in P?`) has an
+ * exposure (X), an outcome (Y), optionally a population (P) and the direction it asks about; a
+ * comparison (`How does A compare with B on M?`) has the things compared and the measure; an open
+ * question (`What is the role of ...`) has only its topic. Each facet is a list of alternative terms
+ * (a phrase keeps its spaces); a text addresses a facet when it names any of them.
+ */
+export interface Facets {
+  kind: 'effect' | 'association' | 'comparison' | 'open';
+  exposure: string[];
+  outcome: string[];
+  population: string[];
+  /** For a comparison: the things compared (each one facet of alternatives). */
+  compared: string[][];
+  /** The direction the question asks about: -1 reduce, +1 increase, 0 any effect or association. */
+  direction: -1 | 0 | 1;
+  /** The question as a statement to verify (`vitamin D supplementation reduces fracture risk`), for yes/no questions. */
+  proposition?: string;
+}
 
 /** What the engine plans from the question. */
 export interface Plan {
@@ -17,6 +37,8 @@ export interface Plan {
   keyTerms: string[];
   /** Every search term, key terms included. */
   terms: string[];
+  /** The question's facets, when the engine parsed them. */
+  facets?: Facets;
 }
 
 /** Context each step is called with. */
@@ -72,6 +94,10 @@ export interface Composition {
   limitations?: string[];
   /** Extra coverage gaps the engine found (the core adds the ones it detects itself). */
   gaps?: string[];
+  /** The bottom line; the core checks it against the claims (`reconcileAnswer`). */
+  answer?: Answer;
+  /** Numbers kept with their findings; the core keeps only values found verbatim in the cited paper. */
+  findings?: Finding[];
 }
 
 /** An engine: the five judgement steps. */
