@@ -7,7 +7,7 @@
  *   piece of evidence with that stance; `insufficient` always has confidence < 0.5;
  * - every cited paper is in the references.
  */
-import type { Claim, ClaimDraft, Evidence, Paper, Reference, Review, Verification } from '../model.js';
+import type { Answer, Claim, ClaimDraft, Evidence, Finding, Paper, Reference, Review, Verification } from '../model.js';
 import { compileTerms, matchesTerm } from '../text/match.js';
 import { normalizeWhitespace } from '../text/sanitize.js';
 import { isCompleteSentence } from '../text/sentences.js';
@@ -146,4 +146,76 @@ export function aggregateScore(reviews: readonly Review[], gaps: readonly string
   let score = reviews.reduce((s, r) => s + Math.min(10, Math.max(0, r.score)), 0) / reviews.length;
   if (gaps.length > 0) score = Math.min(score, MAX_SCORE_WITH_GAPS);
   return Math.round(score * 10) / 10;
+}
+
+/**
+ * Makes the answer agree with the claims it rests on, whatever the engine wrote:
+ * - `basis` keeps only ids of this report's claims;
+ * - a `yes` or `no` needs at least one basis claim that is not contradicted; with none it becomes
+ *   `insufficient`; when some basis claims are contradicted by independent evidence it becomes `mixed`;
+ * - `high` confidence needs a basis claim supported by independent evidence and at least two papers
+ *   behind the basis; `medium` needs one of the two; otherwise `low`.
+ * Returns the answer and whether it was changed.
+ */
+export function reconcileAnswer(
+  answer: Answer,
+  claims: readonly Claim[],
+  references: readonly Reference[] = [],
+): { answer: Answer; changed: boolean } {
+  const byId = new Map(claims.map((c) => [c.id, c]));
+  const basis = [...new Set(answer.basis)].filter((id) => byId.has(id));
+  const basisClaims = basis.map((id) => byId.get(id)!);
+  let { verdict, confidence } = answer;
+  if (verdict === 'yes' || verdict === 'no') {
+    const standing = basisClaims.filter((c) => c.verification.verdict !== 'contradicted');
+    if (standing.length === 0) verdict = 'insufficient';
+    else if (standing.length < basisClaims.length) verdict = 'mixed';
+  }
+  if (verdict === 'yes' || verdict === 'no' || verdict === 'mixed') {
+    const supported = basisClaims.some((c) => c.verification.verdict === 'supported');
+    const papers = new Set(basisClaims.flatMap((c) => [c.paperId, ...c.verification.evidence.map((e) => e.paperId)])).size;
+    const ceiling = supported && papers >= 2 ? 'high' : supported || papers >= 2 ? 'medium' : 'low';
+    confidence = RANK[confidence] <= RANK[ceiling] ? confidence : ceiling;
+  } else if (confidence === 'high') {
+    // "insufficient" and "not-applicable" say how sure the engine is that nothing decides it; never "high" on nothing.
+    confidence = basisClaims.length === 0 ? 'medium' : confidence;
+  }
+  const changed = verdict !== answer.verdict || confidence !== answer.confidence || basis.length !== answer.basis.length;
+  // A verdict the core changed gets the core's own words, so the text cannot say what the verdict does not.
+  const text = verdict === answer.verdict ? answer.text : correctedText(verdict, basisClaims, references);
+  return { answer: { verdict, confidence, basis, text }, changed };
+}
+
+function correctedText(verdict: Answer['verdict'], basis: readonly Claim[], references: readonly Reference[]): string {
+  const numbers = [...new Set(basis.map((c) => references.findIndex((r) => r.id === c.paperId) + 1).filter((n) => n > 0))].sort((a, b) => a - b);
+  const cites = numbers.length > 0 ? ` [${numbers.join(', ')}]` : '';
+  if (verdict === 'mixed') return `Mixed: the findings this answer rests on${cites} are contradicted by other included papers.`;
+  return `Insufficient evidence: no finding that is not contradicted decides the question${cites}.`;
+}
+
+const RANK = { low: 0, medium: 1, high: 2 } as const;
+
+/** Most findings kept in a report. */
+export const MAX_FINDINGS = 40;
+
+/**
+ * Keeps the findings whose paper is included and whose value (and quote, when given) is found verbatim
+ * in that paper; returns them with the number dropped.
+ */
+export function checkFindings(findings: readonly Finding[], papersById: ReadonlyMap<string, Paper>): { findings: Finding[]; dropped: number } {
+  const kept: Finding[] = [];
+  let dropped = 0;
+  const seen = new Set<string>();
+  for (const f of findings) {
+    const paper = papersById.get(f.paperId);
+    const key = `${f.paperId}\u0000${f.subject}\u0000${f.measure}\u0000${f.value}`;
+    if (!paper || !f.value.trim() || !quoteIsVerbatim(f.value, paper) || (f.quote !== undefined && !quoteIsVerbatim(f.quote, paper))) {
+      dropped++;
+      continue;
+    }
+    if (seen.has(key) || kept.length >= MAX_FINDINGS) continue;
+    seen.add(key);
+    kept.push({ ...f, value: normalizeWhitespace(f.value), ...(f.quote !== undefined ? { quote: normalizeWhitespace(f.quote) } : {}) });
+  }
+  return { findings: kept, dropped };
 }

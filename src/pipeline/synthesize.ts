@@ -16,6 +16,8 @@ import {
   aggregateScore,
   buildReferences,
   checkClaims,
+  checkFindings,
+  reconcileAnswer,
   findGaps,
   reconcileVerification,
   type RejectionReason,
@@ -201,6 +203,12 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
     );
 
     const allGaps = [...gaps, ...(composition.gaps ?? []).filter((g) => !gaps.includes(g))];
+    const answer = composition.answer ? reconcileAnswer(composition.answer, claims, references) : undefined;
+    if (answer?.changed) log.info({ proposed: composition.answer, kept: answer.answer }, 'answer reconciled with its claims');
+    const findings = composition.findings ? checkFindings(composition.findings, papersById) : undefined;
+    if (findings && findings.dropped > 0) {
+      warnings.push(`${findings.dropped} number(s) proposed for the findings table were dropped because they were not found verbatim in the cited paper.`);
+    }
     const limitations = buildLimitations({
       engineName: engine.name,
       statuses: search.statuses,
@@ -229,6 +237,8 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
       limitations,
       references,
       timings: { totalMs: now() - startedAt, stages: timings },
+      ...(answer ? { answer: answer.answer } : {}),
+      ...(findings ? { findings: findings.findings } : {}),
     };
     emit({ type: 'run-finished', reportId: report.id, claims: claims.length, qualityScore: report.qualityScore });
     return report;
