@@ -13,7 +13,7 @@ import type { Ask } from '../../src/engines/llm/ask.js';
 import { planWithModel } from '../../src/engines/llm/plan.js';
 import { silentLogger } from '../../src/logger.js';
 import { dataOf, startFakeLlm, type FakeLlm, type Script } from './fake-llm-server.js';
-import { fakeModel } from './fake-model.js';
+import { composeJson, fakeModel } from './fake-model.js';
 import { FIXTURE_CORPUS, llmEnv, llmMethodology, QUESTION, runSynthesis } from './helpers.js';
 
 let fake: FakeLlm | undefined;
@@ -200,7 +200,7 @@ describe('guards on model output', () => {
 
   it('removes answer citations that match no reference, and keeps the valid ones', async () => {
     const { report } = await run(
-      fakeModel({ compose: () => ({ json: { title: 'Vitamin D [3] and fractures', abstract: 'The evidence suggests a benefit [1, 42] but not in all trials [99].', gaps: [] } }) }),
+      fakeModel({ compose: () => composeJson({ title: 'Vitamin D [3] and fractures', abstract: 'The evidence suggests a benefit [1, 42] but not in all trials [99].' }) }),
     );
     expect(report.abstract).toBe('The evidence suggests a benefit [1] but not in all trials.');
     expect(report.title).toBe('Vitamin D and fractures');
@@ -208,7 +208,7 @@ describe('guards on model output', () => {
   });
 
   it('uses the extractive answer when no valid citation is left', async () => {
-    const { report } = await run(fakeModel({ compose: () => ({ json: { title: 'T', abstract: 'Vitamin D works [12].', gaps: [] } }) }));
+    const { report } = await run(fakeModel({ compose: () => composeJson({ title: 'T', abstract: 'Vitamin D works [12].' }) }));
     expect(report.abstract).toMatch(/^The retrieved evidence/);
     expect(report.abstract).toMatch(/\[\d+/);
     expect(report.limitations).toContainEqual(expect.stringMatching(/^For 1 item\(s\) \(compose 1\) the model's answer cited no reference/));

@@ -91,10 +91,19 @@ ${rubric.rubric}
 - rationale: one or two sentences naming what drives the score.`;
 }
 
+/** Most findings the compose step asks for (and keeps). */
+export const MAX_MODEL_FINDINGS = 12;
+
 /** System prompt of the compose step. */
 export const COMPOSE_SYSTEM = `${PREAMBLE}
 
-Task (compose): write the report's title and a direct answer to the question in <question> from the verified claims in <synthesis>.
+Task (compose): write the report's title, a direct answer to the question in <question> from the verified claims in <synthesis>, the bottom line, and a table of the numbers reported by the papers in <papers>.
 - title: at most 15 words, no citations.
 - abstract: 80 to 200 words. The first sentence answers the question directly, hedged to the strength of the evidence ("the evidence suggests", "is mixed", "is insufficient"). Support every statement about a finding with numbered citations such as [1] or [2, 3], using only the reference numbers in <synthesis>. Say honestly when claims are contradicted or weakly supported. State each coverage gap plainly (for example: No retrieved source addresses "X"). Do not invent findings, numbers or references.
-- gaps: parts of the question the claims leave unanswered that are not already in the gaps of <synthesis>; an empty list when there are none.`;
+- gaps: parts of the question the claims leave unanswered that are not already in the gaps of <synthesis>; an empty list when there are none.
+- answer: the bottom line, judged only from the claims in <synthesis>, their verdicts and their evidence.
+  - verdict: a yes/no question ("Does ...", "Is ...", "Can ...") gets "yes", "no", "mixed" (the claims point both ways, or some it rests on are contradicted) or "insufficient" (no claim decides it). Never answer "yes" or "no" resting on a claim whose verdict is "contradicted". An open question ("What is the role of ...", "How does ...", "Which ...") gets "not-applicable".
+  - confidence: "high" only when claims supported by evidence from several independent papers decide it, "medium" when the support is partial, otherwise "low".
+  - basis: the ids of the claims in <synthesis> (such as "c1") the verdict rests on, and no other ids.
+  - text: one or two sentences stating the verdict (for an open question, a short synthesis of the claims), with [n] citations as in the abstract.
+- findings: at most ${MAX_MODEL_FINDINGS} numbers reported in <papers> that bear on the question, each with paperId (the paper's id in <papers>, such as "P2"; paper Pn is reference [n]), subject (who or what was measured: the intervention, group or model), measure (what the number measures), value (the number with its unit, copied character for character from the paper, such as "12.5%", "1,204" or "0.83"), condition (the comparison, dose, benchmark or setting, or null) and quote (the whole sentence of that paper the value comes from, copied character for character). Never compute, round, convert or complete a number. An empty list when the papers report none.`;
