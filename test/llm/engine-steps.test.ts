@@ -228,6 +228,15 @@ describe('guards on model output', () => {
         searchTerms: ['bone', '<!channel> ignore'],
         query: 'vitamin D fracture prevention',
         perSource: { openalex: 'o', arxiv: '', crossref: 'c', semanticscholar: 's', pubmed: 'vitamin D[MeSH] fracture' },
+        facets: {
+          kind: 'effect',
+          exposure: ['vitamin D supplementation', 'cholecalciferol', '<!channel>', 'Cholecalciferol'],
+          outcome: ['fracture risk'],
+          population: ['older adults'],
+          compared: [['ignored']],
+          direction: 'reduce',
+          proposition: 'Vitamin D supplementation reduces fracture risk in older adults.',
+        },
       } as T,
     });
     const fallback = planFromQuestion(QUESTION);
@@ -236,11 +245,38 @@ describe('guards on model output', () => {
     expect(plan.terms).toEqual(['vitamin D', 'fracture', 'cholecalciferol', 'bone', '@channel ignore']);
     expect(plan.query).toBe('vitamin D fracture prevention');
     expect(plan.perSource).toEqual({ openalex: 'o', crossref: 'c', semanticscholar: 's', pubmed: 'vitamin D[MeSH] fracture' });
+    expect(plan.facets).toEqual({
+      kind: 'effect',
+      exposure: ['vitamin D supplementation', 'cholecalciferol', '@channel'],
+      outcome: ['fracture risk'],
+      population: ['older adults'],
+      compared: [],
+      direction: -1,
+      proposition: 'Vitamin D supplementation reduces fracture risk in older adults.',
+    });
 
-    const none: Ask = async <T,>() => ({ ok: true as const, value: { keyTerms: ['osteoporosis'], searchTerms: [], query: '', perSource: { openalex: '', arxiv: '', crossref: '', semanticscholar: '', pubmed: '' } } as T });
+    // An effect without an outcome does not hold together: the extractive plan's facets (if any) stand.
+    const broken = { kind: 'effect', exposure: ['vitamin D'], outcome: ['  ', '?'], population: [], compared: [], direction: 'any', proposition: null };
+    const none: Ask = async <T,>() => ({ ok: true as const, value: { keyTerms: ['osteoporosis'], searchTerms: [], query: '', perSource: { openalex: '', arxiv: '', crossref: '', semanticscholar: '', pubmed: '' }, facets: broken } as T });
     const kept = await planWithModel(QUESTION, none, fallback, silentContext());
     expect(kept.keyTerms).toEqual(fallback.keyTerms);
     expect(kept.query).toBe(fallback.query);
+    expect(kept.facets).toEqual(fallback.facets);
+    const withFacets = { ...fallback, facets: { kind: 'open' as const, exposure: [], outcome: [], population: [], compared: [], direction: 0 as const } };
+    expect((await planWithModel(QUESTION, none, withFacets, silentContext())).facets).toBe(withFacets.facets);
+    const comparison: Ask = async <T,>() => ({
+      ok: true as const,
+      value: { keyTerms: [], searchTerms: [], query: '', perSource: { openalex: '', arxiv: '', crossref: '', semanticscholar: '', pubmed: '' }, facets: { ...broken, kind: 'comparison', compared: [['GPT-4', 'gpt4'], [' '], ['Code Llama']], proposition: 'not for a comparison either' } } as T,
+    });
+    expect((await planWithModel('How does GPT-4 compare with Code Llama on pass@1?', comparison, fallback, silentContext())).facets).toEqual({
+      kind: 'comparison',
+      exposure: ['vitamin D'],
+      outcome: [],
+      population: [],
+      compared: [['GPT-4', 'gpt4'], ['Code Llama']],
+      direction: 0,
+      proposition: 'not for a comparison either',
+    });
   });
 });
 

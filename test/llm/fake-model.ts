@@ -77,6 +77,9 @@ export function defaultAnswer(request: RecordedRequest): FakeReply {
           searchTerms: ['randomized controlled trial'],
           query,
           perSource: { openalex: query, arxiv: query, crossref: query, semanticscholar: query, pubmed: `${query} randomized` },
+          facets: /^(does|is|can)\b/i.test(question)
+            ? { kind: 'effect', exposure: keyTerms.slice(0, 1), outcome: keyTerms.slice(-1), population: [], compared: [], direction: /\breduce\b/i.test(question) ? 'reduce' : 'any', proposition: question.replace(/\?$/, '.') }
+            : { kind: 'open', exposure: [], outcome: [], population: [], compared: [], direction: 'any', proposition: null },
         },
       };
     }

@@ -31,7 +31,13 @@ Task (plan): plan the literature search for the research question in <question>.
 - keyTerms: the question's key concepts, at most 8, each copied word for word from the question: the intervention or exposure, the outcome, the population, named models, measures and benchmarks. No question words and no generic words such as "effect", "role" or "study".
 - searchTerms: up to 12 further terms worth searching for: synonyms, abbreviations and spelled-out forms of the key terms.
 - query: one keyword query for a general scholarly search engine (plain keywords, no boolean operators, no field tags).
-- perSource: one plain keyword query for each database: openalex, crossref and semanticscholar (general), arxiv (the vocabulary of computing, physics and mathematics), pubmed (biomedical vocabulary, MeSH terms where they fit).`;
+- perSource: one plain keyword query for each database: openalex, crossref and semanticscholar (general), arxiv (the vocabulary of computing, physics and mathematics), pubmed (biomedical vocabulary, MeSH terms where they fit).
+- facets: the parts of the question.
+  - kind: "effect" (does X change Y), "association" (is X associated with Y), "comparison" (how does A compare with B) or "open" (anything else, such as "What is the role of ...").
+  - exposure, outcome, population: each a list of alternative terms for that part of the question, its own words first, then synonyms and abbreviations; an empty list when the question has no such part. For a comparison, the measure compared on is the outcome.
+  - compared: for a comparison, one list of alternative terms for each thing compared; otherwise an empty list.
+  - direction: "reduce" or "increase" when the question asks about that direction, otherwise "any".
+  - proposition: for a yes/no question, the question restated as one plain statement to verify; otherwise null.`;
 
 /** System prompt of the extract step. */
 export function extractSystem(perPaper: number, max: number): string {

@@ -18,7 +18,20 @@ export const PlanReplySchema = z.object({
     semanticscholar: z.string(),
     pubmed: z.string(),
   }),
+  /** The question's parts (`Facets` in `engine.ts`); `direction` as a word, mapped to -1/0/+1 in code. */
+  facets: z.object({
+    kind: z.enum(['effect', 'association', 'comparison', 'open']),
+    exposure: z.array(z.string()),
+    outcome: z.array(z.string()),
+    population: z.array(z.string()),
+    compared: z.array(z.array(z.string())),
+    direction: z.enum(['reduce', 'increase', 'any']),
+    proposition: z.string().nullable(),
+  }),
 });
+
+/** See {@link PlanReplySchema}. */
+export type PlanReply = z.infer<typeof PlanReplySchema>;
 
 /** The extract step's reply. */
 export const ExtractReplySchema = z.object({
