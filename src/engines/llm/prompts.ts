@@ -97,8 +97,8 @@ ${rubric.rubric}
 - rationale: one or two sentences naming what drives the score.`;
 }
 
-/** Most findings the compose step asks for (and keeps). */
-export const MAX_MODEL_FINDINGS = 12;
+/** Most findings the compose step asks for (and keeps): with their quotes, the reply stays well inside the default LLM_MAX_OUTPUT_TOKENS of 1,500. */
+export const MAX_MODEL_FINDINGS = 8;
 
 /** System prompt of the compose step. */
 export const COMPOSE_SYSTEM = `${PREAMBLE}
