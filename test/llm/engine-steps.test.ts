@@ -13,7 +13,7 @@ import type { Ask } from '../../src/engines/llm/ask.js';
 import { planWithModel } from '../../src/engines/llm/plan.js';
 import { silentLogger } from '../../src/logger.js';
 import { dataOf, startFakeLlm, type FakeLlm, type Script } from './fake-llm-server.js';
-import { fakeModel } from './fake-model.js';
+import { composeJson, fakeModel } from './fake-model.js';
 import { FIXTURE_CORPUS, llmEnv, llmMethodology, QUESTION, runSynthesis } from './helpers.js';
 
 let fake: FakeLlm | undefined;
@@ -200,7 +200,7 @@ describe('guards on model output', () => {
 
   it('removes answer citations that match no reference, and keeps the valid ones', async () => {
     const { report } = await run(
-      fakeModel({ compose: () => ({ json: { title: 'Vitamin D [3] and fractures', abstract: 'The evidence suggests a benefit [1, 42] but not in all trials [99].', gaps: [] } }) }),
+      fakeModel({ compose: () => composeJson({ title: 'Vitamin D [3] and fractures', abstract: 'The evidence suggests a benefit [1, 42] but not in all trials [99].' }) }),
     );
     expect(report.abstract).toBe('The evidence suggests a benefit [1] but not in all trials.');
     expect(report.title).toBe('Vitamin D and fractures');
@@ -208,7 +208,7 @@ describe('guards on model output', () => {
   });
 
   it('uses the extractive answer when no valid citation is left', async () => {
-    const { report } = await run(fakeModel({ compose: () => ({ json: { title: 'T', abstract: 'Vitamin D works [12].', gaps: [] } }) }));
+    const { report } = await run(fakeModel({ compose: () => composeJson({ title: 'T', abstract: 'Vitamin D works [12].' }) }));
     expect(report.abstract).toMatch(/^The retrieved evidence/);
     expect(report.abstract).toMatch(/\[\d+/);
     expect(report.limitations).toContainEqual(expect.stringMatching(/^For 1 item\(s\) \(compose 1\) the model's answer cited no reference/));
@@ -228,6 +228,15 @@ describe('guards on model output', () => {
         searchTerms: ['bone', '<!channel> ignore'],
         query: 'vitamin D fracture prevention',
         perSource: { openalex: 'o', arxiv: '', crossref: 'c', semanticscholar: 's', pubmed: 'vitamin D[MeSH] fracture' },
+        facets: {
+          kind: 'effect',
+          exposure: ['vitamin D supplementation', 'cholecalciferol', '<!channel>', 'Cholecalciferol'],
+          outcome: ['fracture risk'],
+          population: ['older adults'],
+          compared: [['ignored']],
+          direction: 'reduce',
+          proposition: 'Vitamin D supplementation reduces fracture risk in older adults.',
+        },
       } as T,
     });
     const fallback = planFromQuestion(QUESTION);
@@ -236,11 +245,38 @@ describe('guards on model output', () => {
     expect(plan.terms).toEqual(['vitamin D', 'fracture', 'cholecalciferol', 'bone', '@channel ignore']);
     expect(plan.query).toBe('vitamin D fracture prevention');
     expect(plan.perSource).toEqual({ openalex: 'o', crossref: 'c', semanticscholar: 's', pubmed: 'vitamin D[MeSH] fracture' });
+    expect(plan.facets).toEqual({
+      kind: 'effect',
+      exposure: ['vitamin D supplementation', 'cholecalciferol', '@channel'],
+      outcome: ['fracture risk'],
+      population: ['older adults'],
+      compared: [],
+      direction: -1,
+      proposition: 'Vitamin D supplementation reduces fracture risk in older adults.',
+    });
 
-    const none: Ask = async <T,>() => ({ ok: true as const, value: { keyTerms: ['osteoporosis'], searchTerms: [], query: '', perSource: { openalex: '', arxiv: '', crossref: '', semanticscholar: '', pubmed: '' } } as T });
+    // An effect without an outcome does not hold together: the extractive plan's facets (if any) stand.
+    const broken = { kind: 'effect', exposure: ['vitamin D'], outcome: ['  ', '?'], population: [], compared: [], direction: 'any', proposition: null };
+    const none: Ask = async <T,>() => ({ ok: true as const, value: { keyTerms: ['osteoporosis'], searchTerms: [], query: '', perSource: { openalex: '', arxiv: '', crossref: '', semanticscholar: '', pubmed: '' }, facets: broken } as T });
     const kept = await planWithModel(QUESTION, none, fallback, silentContext());
     expect(kept.keyTerms).toEqual(fallback.keyTerms);
     expect(kept.query).toBe(fallback.query);
+    expect(kept.facets).toEqual(fallback.facets);
+    const withFacets = { ...fallback, facets: { kind: 'open' as const, exposure: [], outcome: [], population: [], compared: [], direction: 0 as const } };
+    expect((await planWithModel(QUESTION, none, withFacets, silentContext())).facets).toBe(withFacets.facets);
+    const comparison: Ask = async <T,>() => ({
+      ok: true as const,
+      value: { keyTerms: [], searchTerms: [], query: '', perSource: { openalex: '', arxiv: '', crossref: '', semanticscholar: '', pubmed: '' }, facets: { ...broken, kind: 'comparison', compared: [['GPT-4', 'gpt4'], [' '], ['Code Llama']], proposition: 'not for a comparison either' } } as T,
+    });
+    expect((await planWithModel('How does GPT-4 compare with Code Llama on pass@1?', comparison, fallback, silentContext())).facets).toEqual({
+      kind: 'comparison',
+      exposure: ['vitamin D'],
+      outcome: [],
+      population: [],
+      compared: [['GPT-4', 'gpt4'], ['Code Llama']],
+      direction: 0,
+      proposition: 'not for a comparison either',
+    });
   });
 });
 

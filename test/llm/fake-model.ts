@@ -43,6 +43,27 @@ export function keyTermsOf(question: string): string[] {
   return out.slice(0, 6);
 }
 
+/** One finding per paper: the first percentage of its abstract, copied with its sentence. */
+export function percentFindings(papers: PromptPaper[]): { paperId: string; subject: string; measure: string; value: string; condition: string | null; quote: string }[] {
+  return papers.flatMap((p) => {
+    const sentence = sentencesOf(p.abstract).find((s) => /\d+(?:\.\d+)?%/.test(s));
+    const value = sentence?.match(/\d+(?:\.\d+)?%/)?.[0];
+    return sentence && value ? [{ paperId: p.id, subject: p.title, measure: 'change', value, condition: null, quote: sentence }] : [];
+  });
+}
+
+/** A compose reply with the given title, abstract and gaps, an `insufficient` answer and no findings. */
+export function composeJson(parts: { title: string; abstract: string; gaps?: string[] }): { json: unknown } {
+  return {
+    json: {
+      gaps: [],
+      ...parts,
+      answer: { verdict: 'insufficient', confidence: 'low', basis: [], text: 'The evidence is insufficient to decide the question.' },
+      findings: [],
+    },
+  };
+}
+
 /** The default answers. */
 export function defaultAnswer(request: RecordedRequest): FakeReply {
   switch (request.step) {
@@ -56,6 +77,9 @@ export function defaultAnswer(request: RecordedRequest): FakeReply {
           searchTerms: ['randomized controlled trial'],
           query,
           perSource: { openalex: query, arxiv: query, crossref: query, semanticscholar: query, pubmed: `${query} randomized` },
+          facets: /^(does|is|can)\b/i.test(question)
+            ? { kind: 'effect', exposure: keyTerms.slice(0, 1), outcome: keyTerms.slice(-1), population: [], compared: [], direction: /\breduce\b/i.test(question) ? 'reduce' : 'any', proposition: question.replace(/\?$/, '.') }
+            : { kind: 'open', exposure: [], outcome: [], population: [], compared: [], direction: 'any', proposition: null },
         },
       };
     }
@@ -90,13 +114,21 @@ export function defaultAnswer(request: RecordedRequest): FakeReply {
       return { json: { score, rationale: `The ${request.reviewer} rubric is partly met by the claims.` } };
     }
     case 'compose': {
-      const synthesis = dataOf<{ references: { n: number }[] }>(request.user, 'synthesis');
+      const synthesis = dataOf<{ references: { n: number }[]; claims: { id: string; ref: number }[] }>(request.user, 'synthesis');
       const refs = (synthesis?.references ?? []).slice(0, 2).map((r) => r.n);
+      const first = synthesis?.claims[0];
       return {
         json: {
           title: 'What the included studies say',
           abstract: `The evidence suggests a modest benefit [${refs[0] ?? 1}], although one study disagrees [${refs[1] ?? refs[0] ?? 1}]. The strength of the evidence is moderate.`,
           gaps: [],
+          answer: {
+            verdict: 'yes',
+            confidence: 'medium',
+            basis: first ? [first.id] : [],
+            text: `Yes: the evidence suggests a modest benefit [${first?.ref ?? 1}].`,
+          },
+          findings: percentFindings(dataOf<PromptPaper[]>(request.user, 'papers') ?? []),
         },
       };
     }

@@ -3,7 +3,7 @@
  * citations, escaping data blocks, and reading JSON out of a reply.
  */
 import { describe, expect, it } from 'vitest';
-import { checkCitations } from '../../src/engines/llm/compose.js';
+import { checkCitations } from '../../src/engines/llm/citations.js';
 import { parseModelJson, readReply } from '../../src/engines/llm/json.js';
 import { locateQuote, paperByAlias, wholeSentences } from '../../src/engines/llm/papers.js';
 import { dataBlock } from '../../src/engines/llm/prompts.js';

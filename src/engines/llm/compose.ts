@@ -1,43 +1,23 @@
 /**
  * The compose step with a model: a title and the direct answer with `[n]` citations, `n` being the
- * position in `ComposeInput.references`. Citations that match no reference are removed and counted;
- * an answer left without any valid citation is replaced by the extractive one; every coverage gap the
- * core found is said plainly, appended when the model left it out.
+ * position in `ComposeInput.references`, the structured answer (verdict, confidence, the claims it
+ * rests on) and the findings table. Citations that match no reference are removed and counted; an
+ * abstract left without any valid citation, like a reply that stays invalid, is replaced by the
+ * extractive composition as a whole; every coverage gap the core found is said plainly, appended when
+ * the model left it out. The answer and the findings pass the guards of `answer.ts`.
  */
 import type { ComposeInput, Composition, StageContext } from '../engine.js';
 import { cleanText } from '../../text/sanitize.js';
 import { composeReport, MAX_TITLE_LENGTH, shortenAtWord } from '../extractive/compose.js';
+import { checkModelAnswer, checkModelFindings, composePaperForPrompt, composePapers } from './answer.js';
 import type { Ask } from './ask.js';
+import { checkCitations } from './citations.js';
 import { COMPOSE_SYSTEM, dataBlock } from './prompts.js';
 import type { RunState } from './run-state.js';
 import { ComposeReplySchema, JSON_SCHEMAS, SCHEMA_NAMES } from './schemas.js';
 
 /** Most extra gaps the model may add. */
 export const MAX_MODEL_GAPS = 3;
-
-const CITATION = /\[(\d+(?:\s*[-–,]\s*\d+)*)\]/g;
-
-/** Rewrites `[n]` citations keeping those in 1..count; returns the text, the kept and the dropped counts. */
-export function checkCitations(text: string, count: number): { text: string; kept: number; dropped: number } {
-  let kept = 0;
-  let dropped = 0;
-  const out = text.replace(CITATION, (_m, inner: string) => {
-    const numbers: number[] = [];
-    for (const part of inner.split(',')) {
-      const [from = 0, to = from] = part.split(/[-–]/).map((x) => Number(x.trim()));
-      if (to - from > 50 || to < from) {
-        dropped++;
-        continue;
-      }
-      for (let n = from; n <= to; n++) numbers.push(n);
-    }
-    const valid = [...new Set(numbers.filter((n) => n >= 1 && n <= count))];
-    dropped += new Set(numbers).size - valid.length;
-    kept += valid.length;
-    return valid.length ? `[${valid.join(', ')}]` : '';
-  });
-  return { text: out.replace(/\s+([.,;:])/g, '$1').replace(/\s{2,}/g, ' ').trim(), kept, dropped };
-}
 
 /** The quoted key term of a core gap (`No retrieved source addresses "X".`), if any. */
 function gapTerm(gap: string): string | undefined {
@@ -51,6 +31,7 @@ export async function composeWithModel(input: ComposeInput, ask: Ask, state: Run
   const view = {
     references: input.references.map((r, i) => ({ n: i + 1, title: r.title, ...(r.year !== undefined ? { year: r.year } : {}) })),
     claims: input.claims.map((c) => ({
+      id: c.id,
       claim: c.text,
       ref: number.get(c.paperId),
       verdict: c.verification.verdict,
@@ -61,11 +42,12 @@ export async function composeWithModel(input: ComposeInput, ask: Ask, state: Run
     qualityScore: input.qualityScore,
     reviews: input.reviews.map((r) => ({ reviewer: r.reviewer, score: r.score })),
   };
+  const papers = composePapers(input.references, input.papers);
   const result = await ask(
     {
       step: 'compose',
       system: COMPOSE_SYSTEM,
-      user: `${dataBlock('question', input.question)}\n${dataBlock('synthesis', view)}`,
+      user: `${dataBlock('question', input.question)}\n${dataBlock('synthesis', view)}\n${dataBlock('papers', papers.map(composePaperForPrompt))}`,
       schemaName: SCHEMA_NAMES.compose,
       schema: ComposeReplySchema,
       jsonSchema: JSON_SCHEMAS.compose,
@@ -96,5 +78,12 @@ export async function composeWithModel(input: ComposeInput, ask: Ask, state: Run
     .filter((g) => g.split(' ').length >= 3 && !known.has(g.toLowerCase()))
     .slice(0, MAX_MODEL_GAPS)
     .map((g) => (/[.!?]$/.test(g) ? g : `${g}.`));
-  return { title, abstract, ...(gaps.length > 0 ? { gaps } : {}) };
+  const answer = checkModelAnswer(reply.answer, input.claims, input.references.length, firstSentence(abstract), state);
+  const findings = checkModelFindings(reply.findings, papers, state);
+  return { title, abstract, ...(gaps.length > 0 ? { gaps } : {}), answer, findings };
+}
+
+/** The first sentence of a text (the whole text when it has one sentence). */
+function firstSentence(text: string): string {
+  return text.match(/^.*?[.!?](?=\s+[A-Z]|$)/)?.[0] ?? text;
 }

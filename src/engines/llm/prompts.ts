@@ -31,7 +31,13 @@ Task (plan): plan the literature search for the research question in <question>.
 - keyTerms: the question's key concepts, at most 8, each copied word for word from the question: the intervention or exposure, the outcome, the population, named models, measures and benchmarks. No question words and no generic words such as "effect", "role" or "study".
 - searchTerms: up to 12 further terms worth searching for: synonyms, abbreviations and spelled-out forms of the key terms.
 - query: one keyword query for a general scholarly search engine (plain keywords, no boolean operators, no field tags).
-- perSource: one plain keyword query for each database: openalex, crossref and semanticscholar (general), arxiv (the vocabulary of computing, physics and mathematics), pubmed (biomedical vocabulary, MeSH terms where they fit).`;
+- perSource: one plain keyword query for each database: openalex, crossref and semanticscholar (general), arxiv (the vocabulary of computing, physics and mathematics), pubmed (biomedical vocabulary, MeSH terms where they fit).
+- facets: the parts of the question.
+  - kind: "effect" (does X change Y), "association" (is X associated with Y), "comparison" (how does A compare with B) or "open" (anything else, such as "What is the role of ...").
+  - exposure, outcome, population: each a list of alternative terms for that part of the question, its own words first, then synonyms and abbreviations; an empty list when the question has no such part. For a comparison, the measure compared on is the outcome.
+  - compared: for a comparison, one list of alternative terms for each thing compared; otherwise an empty list.
+  - direction: "reduce" or "increase" when the question asks about that direction, otherwise "any".
+  - proposition: for a yes/no question, the question restated as one plain statement to verify; otherwise null.`;
 
 /** System prompt of the extract step. */
 export function extractSystem(perPaper: number, max: number): string {
@@ -91,10 +97,19 @@ ${rubric.rubric}
 - rationale: one or two sentences naming what drives the score.`;
 }
 
+/** Most findings the compose step asks for (and keeps): with their quotes, the reply stays well inside the default LLM_MAX_OUTPUT_TOKENS of 1,500. */
+export const MAX_MODEL_FINDINGS = 8;
+
 /** System prompt of the compose step. */
 export const COMPOSE_SYSTEM = `${PREAMBLE}
 
-Task (compose): write the report's title and a direct answer to the question in <question> from the verified claims in <synthesis>.
+Task (compose): write the report's title, a direct answer to the question in <question> from the verified claims in <synthesis>, the bottom line, and a table of the numbers reported by the papers in <papers>.
 - title: at most 15 words, no citations.
 - abstract: 80 to 200 words. The first sentence answers the question directly, hedged to the strength of the evidence ("the evidence suggests", "is mixed", "is insufficient"). Support every statement about a finding with numbered citations such as [1] or [2, 3], using only the reference numbers in <synthesis>. Say honestly when claims are contradicted or weakly supported. State each coverage gap plainly (for example: No retrieved source addresses "X"). Do not invent findings, numbers or references.
-- gaps: parts of the question the claims leave unanswered that are not already in the gaps of <synthesis>; an empty list when there are none.`;
+- gaps: parts of the question the claims leave unanswered that are not already in the gaps of <synthesis>; an empty list when there are none.
+- answer: the bottom line, judged only from the claims in <synthesis>, their verdicts and their evidence.
+  - verdict: a yes/no question ("Does ...", "Is ...", "Can ...") gets "yes", "no", "mixed" (the claims point both ways, or some it rests on are contradicted) or "insufficient" (no claim decides it). Never answer "yes" or "no" resting on a claim whose verdict is "contradicted". An open question ("What is the role of ...", "How does ...", "Which ...") gets "not-applicable".
+  - confidence: "high" only when claims supported by evidence from several independent papers decide it, "medium" when the support is partial, otherwise "low".
+  - basis: the ids of the claims in <synthesis> (such as "c1") the verdict rests on, and no other ids.
+  - text: one or two sentences stating the verdict (for an open question, a short synthesis of the claims), with [n] citations as in the abstract.
+- findings: at most ${MAX_MODEL_FINDINGS} numbers reported in <papers> that bear on the question, each with paperId (the paper's id in <papers>, such as "P2"; paper Pn is reference [n]), subject (who or what was measured: the intervention, group or model), measure (what the number measures), value (the number with its unit, copied character for character from the paper, such as "12.5%", "1,204" or "0.83"), condition (the comparison, dose, benchmark or setting, or null) and quote (the whole sentence of that paper the value comes from, copied character for character). Never compute, round, convert or complete a number. An empty list when the papers report none.`;

@@ -32,6 +32,12 @@ export interface Rejections {
   evidencePapers: number;
   /** `[n]` citations in the answer that match no reference. */
   answerCitations: number;
+  /** Claim ids in the answer's basis that name no claim of the run. */
+  answerBasis: number;
+  /** Findings whose value or quote is not found verbatim in the cited paper. */
+  findingValues: number;
+  /** Findings citing a paper the compose step was not given. */
+  findingPapers: number;
 }
 
 /** The state of one run. */
@@ -60,7 +66,7 @@ export function createRunState(maxTokens: number, prices?: { inputPerMTok: numbe
   const fallbacks = new Map<LlmStep, Map<FallbackReason, number>>();
   return {
     ledger: createUsageLedger(maxTokens, prices),
-    rejections: { claimQuotes: 0, claimPapers: 0, evidenceQuotes: 0, evidencePapers: 0, answerCitations: 0 },
+    rejections: { claimQuotes: 0, claimPapers: 0, evidenceQuotes: 0, evidencePapers: 0, answerCitations: 0, answerBasis: 0, findingValues: 0, findingPapers: 0 },
     fallbacks,
     repairs: { attempted: 0, succeeded: 0 },
     successfulCalls: 0,
@@ -109,6 +115,12 @@ export function describeRun(state: RunState, model: string): string[] {
   ].filter(Boolean);
   if (evidenceParts.length) out.push(`The model cited evidence that was rejected: ${evidenceParts.join(', ')}.`);
   if (r.answerCitations) out.push(`${r.answerCitations} citation(s) in the model's answer matched no reference and were removed.`);
+  if (r.answerBasis) out.push(`${r.answerBasis} claim id(s) in the basis of the model's answer named no claim of this report and were removed.`);
+  const findingParts = [
+    r.findingValues ? `${r.findingValues} with a number or quote not found verbatim in the cited paper` : '',
+    r.findingPapers ? `${r.findingPapers} citing a paper it was not given` : '',
+  ].filter(Boolean);
+  if (findingParts.length) out.push(`The model proposed findings that were dropped: ${findingParts.join(', ')}.`);
   out.push(...state.notes);
   return out;
 }

@@ -3,6 +3,7 @@
  * JSON Schema sent to the model generated from it. Minimal on purpose: only the fields the steps use.
  */
 import { z } from 'zod';
+import { AnswerSchema, AnswerVerdictSchema } from '../../model.js';
 import { toJsonSchema } from './json.js';
 
 /** The plan step's reply. */
@@ -17,7 +18,20 @@ export const PlanReplySchema = z.object({
     semanticscholar: z.string(),
     pubmed: z.string(),
   }),
+  /** The question's parts (`Facets` in `engine.ts`); `direction` as a word, mapped to -1/0/+1 in code. */
+  facets: z.object({
+    kind: z.enum(['effect', 'association', 'comparison', 'open']),
+    exposure: z.array(z.string()),
+    outcome: z.array(z.string()),
+    population: z.array(z.string()),
+    compared: z.array(z.array(z.string())),
+    direction: z.enum(['reduce', 'increase', 'any']),
+    proposition: z.string().nullable(),
+  }),
 });
+
+/** See {@link PlanReplySchema}. */
+export type PlanReply = z.infer<typeof PlanReplySchema>;
 
 /** The extract step's reply. */
 export const ExtractReplySchema = z.object({
@@ -51,12 +65,35 @@ export const ReviewReplySchema = z.object({
   rationale: z.string(),
 });
 
-/** The compose step's reply. */
+/**
+ * The compose step's reply: the title, the abstract, extra gaps, the structured answer and the
+ * findings table. `answer` and `findings` are required: a reply without them is invalid (one repair
+ * attempt, then the extractive composition). `condition` is nullable rather than optional because
+ * strict structured outputs want every property present.
+ */
 export const ComposeReplySchema = z.object({
   title: z.string(),
   abstract: z.string(),
   gaps: z.array(z.string()),
+  answer: z.object({
+    verdict: AnswerVerdictSchema,
+    confidence: AnswerSchema.shape.confidence,
+    basis: z.array(z.string()),
+    text: z.string().min(1),
+  }),
+  findings: z.array(
+    z.object({
+      paperId: z.string(),
+      subject: z.string(),
+      measure: z.string(),
+      value: z.string(),
+      condition: z.string().nullable(),
+      quote: z.string(),
+    }),
+  ),
 });
+/** See {@link ComposeReplySchema}. */
+export type ComposeReply = z.infer<typeof ComposeReplySchema>;
 
 /** Schema names as sent to the model (`response_format.json_schema.name`, the Anthropic tool name). */
 export const SCHEMA_NAMES = {
