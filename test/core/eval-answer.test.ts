@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Answer, Report } from '../../src/model.js';
 import { answerCases, claimQuestion, evaluateAnswers, scoreReport, summarizeAnswers, type AnswerCase } from '../../src/eval/answer.js';
 import type { SciFactClaim } from '../../src/eval/scifact-claims.js';
+import { evaluateOpenVerification } from '../../src/eval/verify-open.js';
 import { paperSentences } from '../../src/text/sentences.js';
 import { runCli } from '../helpers/cli.js';
 import { scriptedEngine } from '../helpers/fakes.js';
@@ -131,6 +132,14 @@ describe('synthesize eval verify --open', () => {
     const { code, stdout } = await runCli(['eval', 'verify', '--open', '--k', '1', '--corpus', corpus, '--claims', claims]);
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({ claims: 1, k: 1, precision: 1, recall: 1, f1: 1 });
+  });
+
+  it('counts a label only on a gold abstract with that label, and any label on an NEI claim as wrong', async () => {
+    // An engine that supports everything: right on claim 1 (SUPPORT, ex1), wrong on claim 2 (gold
+    // CONTRADICT) and on claim 3 (no evidence): precision 1/3, recall 1/2 (two gold pairs).
+    const engine = scriptedEngine({ verify: async () => ({ verdict: 'supported', confidence: 0.9, evidence: [] }) });
+    const files = { corpus: join(FIXTURES, 'corpus/exercise.jsonl'), claims: join(FIXTURES, 'eval/claims.jsonl') };
+    expect(await evaluateOpenVerification(files, engine, { k: 1 })).toEqual({ claims: 3, k: 1, precision: 0.3333, recall: 0.5, f1: 0.4 });
   });
 
   it('keeps eval verify without --open unchanged', async () => {
