@@ -5,15 +5,20 @@
  *   analyser (Porter stems), MiniSearch (a BM25+ library, same analyser) and the tuned ranker (BM25F +
  *   adjacent pairs + pseudo-relevance feedback);
  * - verification: the extractive engine through `synthesize eval verify`'s code path, beside the
- *   "always SUPPORT" baseline.
+ *   "always SUPPORT" baseline;
+ * - answers: every claim asked as "Is it true that ...?" through the whole pipeline (`synthesize eval
+ *   answer`), beside the always-yes baseline of the same claims;
+ * - open verification: SciFact's open setting (`synthesize eval verify --open`, top 3 abstracts).
  * SCIFACT_DIR overrides where the SciFact files are (default ../shared/data/scifact).
  */
 import { resolve } from 'node:path';
 import MiniSearch from 'minisearch';
 import { createExtractiveEngine } from '../src/engines/extractive/index.js';
+import { evaluateAnswers } from '../src/eval/answer.js';
 import { classificationReport, ndcgAtK, recallAtK, round4 } from '../src/eval/metrics.js';
 import { evaluateRetrieval, readQrels, readQueries } from '../src/eval/retrieval.js';
 import { evaluateVerification, loadVerificationPairs } from '../src/eval/verify.js';
+import { DEFAULT_OPEN_K, evaluateOpenVerification } from '../src/eval/verify-open.js';
 import { BASELINE_BM25, createBm25Index } from '../src/rank/bm25.js';
 import { DEFAULT_RANKER_OPTIONS, PLAIN_RANKER_OPTIONS } from '../src/rank/lexical-ranker.js';
 import { readCorpusFile } from '../src/sources/corpus.js';
@@ -59,6 +64,11 @@ print({
   macro_f1: round4(cv.macroF1),
   f1: { SUPPORT: round4(cv.perClass.SUPPORT), CONTRADICT: round4(cv.perClass.CONTRADICT), NEI: round4(cv.perClass.NEI) },
 });
+
+const answers = await evaluateAnswers({ corpus: files.corpus, claims: files.claims }, createExtractiveEngine());
+print({ eval: 'answer', engine: 'extractive', ...answers.result, baseline_always_yes: answers.baseline });
+const open = await evaluateOpenVerification({ corpus: files.corpus, claims: files.claims }, createExtractiveEngine(), { k: DEFAULT_OPEN_K });
+print({ eval: 'verify', setting: `open (top ${open.k} abstracts of the whole corpus per claim)`, engine: 'extractive', ...open });
 
 async function unstemmedBaseline() {
   const [{ papers }, queries, qrels] = await Promise.all([readCorpusFile(files.corpus), readQueries(files.queries), readQrels(files.qrels)]);

@@ -61,6 +61,8 @@ Examples:
   synthesize --sources openalex,pubmed --year-from 2015 --format json --out report.json "Does metformin reduce cancer risk?"
   synthesize eval retrieval --corpus corpus.jsonl.gz --queries queries.jsonl --qrels qrels.tsv
   synthesize eval verify --corpus corpus.jsonl.gz --claims claims_train.jsonl
+  synthesize eval verify --open --k 3 --corpus corpus.jsonl.gz --claims claims_train.jsonl
+  synthesize eval answer --corpus corpus.jsonl.gz --claims claims_train.jsonl --details answers.jsonl
 
 Corpus files: JSONL or JSONL.gz, one paper per line with "id" (or "_id"/"doc_id"), "title", "abstract"
 (a string or an array of sentences; "text" accepted) and optional "authors", "year", "venue", "doi", "url".

@@ -4,28 +4,16 @@
  * abstract, or NEI when it has none. Rationale F1 is sentence-level, over predicted evidence quotes
  * against the union of gold rationale sentences (SciFact's sentence-selection metric).
  */
-import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
 import type { Engine, StageContext } from '../engines/engine.js';
-import { SynthError } from '../errors.js';
 import { silentLogger } from '../logger.js';
-import type { Paper, Verdict } from '../model.js';
+import type { Paper, Verdict, Verification } from '../model.js';
 import { readCorpusFile } from '../sources/corpus.js';
 import { normalizeWhitespace } from '../text/sanitize.js';
 import { paperSentences } from '../text/sentences.js';
 import { classificationReport, f1, round4 } from './metrics.js';
+import { readSciFactClaims, type GoldLabel } from './scifact-claims.js';
 
-const LABELS = ['SUPPORT', 'CONTRADICT', 'NEI'] as const;
-type GoldLabel = (typeof LABELS)[number];
-
-const ClaimLineSchema = z.object({
-  id: z.number().int(),
-  claim: z.string(),
-  evidence: z
-    .record(z.string(), z.array(z.object({ sentences: z.array(z.number().int()), label: z.enum(['SUPPORT', 'CONTRADICT']) })))
-    .optional(),
-  cited_doc_ids: z.array(z.union([z.number().int(), z.string()])).optional(),
-});
+const LABELS = ['SUPPORT', 'CONTRADICT', 'NEI'] as const satisfies readonly GoldLabel[];
 
 /** One claim-abstract pair with its gold label and rationale sentences. */
 export interface VerificationPair {
@@ -44,23 +32,8 @@ export async function loadVerificationPairs(
 ): Promise<{ pairs: VerificationPair[] }> {
   const { papers } = await readCorpusFile(corpusPath);
   const byRawId = new Map(papers.map((p) => [p.ids.corpus ?? p.id, p]));
-  let text: string;
-  try {
-    text = await readFile(claimsPath, 'utf8');
-  } catch (error) {
-    throw new SynthError('corpus_unreadable', `Cannot read claims ${claimsPath}: ${(error as Error).message}`, { cause: error });
-  }
   const pairs: VerificationPair[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let parsed;
-    try {
-      parsed = ClaimLineSchema.safeParse(JSON.parse(line));
-    } catch {
-      throw new SynthError('validation', `${claimsPath}:${i + 1}: invalid JSON`);
-    }
-    if (!parsed.success) throw new SynthError('validation', `${claimsPath}:${i + 1}: not a SciFact claim (${parsed.error.issues[0]?.message})`);
-    const claim = parsed.data;
+  for (const claim of await readSciFactClaims(claimsPath)) {
     for (const rawId of claim.cited_doc_ids ?? []) {
       const paper = byRawId.get(String(rawId));
       if (!paper) continue;
@@ -74,7 +47,7 @@ export async function loadVerificationPairs(
         rationale: [...new Set(sets.flatMap((s) => s.sentences))].sort((a, b) => a - b),
       });
     }
-  });
+  }
   return { pairs };
 }
 
@@ -87,7 +60,17 @@ export interface VerifyResult {
   rationale_f1: number;
 }
 
-const VERDICT_TO_LABEL: Record<Verdict, GoldLabel> = { supported: 'SUPPORT', contradicted: 'CONTRADICT', insufficient: 'NEI' };
+/** SciFact's label for each verdict. */
+export const VERDICT_TO_LABEL: Record<Verdict, GoldLabel> = { supported: 'SUPPORT', contradicted: 'CONTRADICT', insufficient: 'NEI' };
+
+/**
+ * Judges a claim against one abstract through `engine.verify` alone: the claim stands in a paper of
+ * its own (`claim:<id>`, so the abstract counts as independent evidence) and the abstract is the only
+ * other paper.
+ */
+export function verifyAgainst(engine: Engine, claim: { id: number; text: string }, paper: Paper, ctx: StageContext): Promise<Verification> {
+  return engine.verify({ question: claim.text, claim: { text: claim.text, paperId: `claim:${claim.id}`, quote: claim.text }, papers: [paper] }, ctx);
+}
 
 /** Runs every pair through `engine.verify`, with the cited abstract as the only other paper. */
 export async function evaluateVerification(
@@ -105,11 +88,7 @@ export async function evaluateVerification(
       const i = next++;
       const pair = pairs[i]!;
       signal.throwIfAborted();
-      const claimPaperId = `claim:${pair.claimId}`;
-      const verification = await engine.verify(
-        { question: pair.claim, claim: { text: pair.claim, paperId: claimPaperId, quote: pair.claim }, papers: [pair.paper] },
-        ctx,
-      );
+      const verification = await verifyAgainst(engine, { id: pair.claimId, text: pair.claim }, pair.paper, ctx);
       const normalized = pair.sentences.map((s) => normalizeWhitespace(s));
       const predictedSentences =
         verification.verdict === 'insufficient'
