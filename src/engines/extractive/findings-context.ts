@@ -4,7 +4,7 @@
  */
 import { normalizeWhitespace } from '../../text/sanitize.js';
 import { stripSectionLabel } from '../../text/sentences.js';
-import { MAIN_VERB, MODEL_SIZE, MODEL_VARIANT, NOT_NAME } from './findings-lexicon.js';
+import { DOSE, MAIN_VERB, MODEL_SIZE, MODEL_VARIANT, NOT_NAME } from './findings-lexicon.js';
 
 /** A model named with its size, and where. */
 export interface Mention { start: number; end: number; text: string }
@@ -74,7 +74,7 @@ export function mainSubject(text: string): string | undefined {
   if (!verb || verb.index === undefined) return undefined;
   const parts = s.slice(0, verb.index).split(/,(?!\d{3})|\(/).map((p) => p.trim()).filter(Boolean);
   const part = parts.find((p) => !LEADING_CLAUSE.test(p)) ?? '';
-  const np = stripDeterminer(part.replace(TREATMENT_WRAPPER, '').replace(DOSE_PREFIX, ''));
+  const np = stripDeterminer(part.replace(TREATMENT_WRAPPER, '').replace(DOSE_PREFIX, '').replace(DOSE, '').trim());
   // A count or a percentage (`Only 8.1%`, `1,435`) is not a subject.
   if (!np || /^\d|\d\s*%|^only\b/i.test(np) || !/[a-z]{2}/i.test(np)) return undefined;
   return np.split(' ').length <= 10 ? np : undefined;

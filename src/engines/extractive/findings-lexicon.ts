@@ -109,7 +109,9 @@ const NOT_RESULTS: readonly RegExp[] = [
   new RegExp(String.raw`${NUM}(?:\s*(?:to|-|–)\s*${NUM})?-year-olds?`, 'gi'),
   // Dates: `between December 1993 and January 1998`, `in 2015`, `2005-2010`.
   new RegExp(String.raw`\b${MONTH}\s+(?:\d{1,2},?\s+)?${YEAR}\b`, 'g'),
-  new RegExp(String.raw`\b(?:in|since|from|between|during|until|by|through|to|and|of|year)\s+${YEAR}(?:\s*(?:-|–|to|and)\s*${YEAR})?\b(?!\s*${PEOPLE})`, 'gi'),
+  new RegExp(String.raw`\b(?:from|between)\s+${YEAR}\s*(?:-|–|to|and)\s*${YEAR}\b`, 'gi'),
+  // A lone year, unless people follow it (`in 2010 women` is ambiguous; `of 2458 women` is a count).
+  new RegExp(String.raw`\b(?:in|since|from|between|during|until|by|through|to|and|of|year)\s+${YEAR}\b(?!\s*${PEOPLE})`, 'gi'),
   new RegExp(String.raw`\b${YEAR}\s*(?:-|–)\s*${YEAR}\b`, 'g'),
   // Citation markers and cross-references: `[12]`, `[3, 4-6]`, `Table 2`, `Section 3.2`.
   /\[\d+(?:\s*[,–-]\s*\d+)*\]/g,

@@ -31,6 +31,7 @@ export interface ScalingSeries {
 export interface ScalingDisagreement {
   subject: string;
   measure: string;
+  condition?: string;
   from: string;
   to: string;
   a: { paperId: string; step: ScalingStep };
@@ -114,7 +115,7 @@ export function scalingDisagreements(series: readonly ScalingSeries[]): ScalingD
       for (const sa of a.steps) {
         const sb = b.steps.find((s) => s.from === sa.from && s.to === sa.to);
         if (sb && sb.change !== sa.change) {
-          out.push({ subject: a.subject, measure: a.measure, from: sa.from, to: sa.to, a: { paperId: a.paperId, step: sa }, b: { paperId: b.paperId, step: sb } });
+          out.push({ subject: a.subject, measure: a.measure, ...(a.condition ? { condition: a.condition } : {}), from: sa.from, to: sa.to, a: { paperId: a.paperId, step: sa }, b: { paperId: b.paperId, step: sb } });
         }
       }
     }

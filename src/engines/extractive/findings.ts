@@ -223,7 +223,7 @@ function measureOf(hit: Hit, a: MeasureArgs): string {
     if (outcome) return `${outcome} (${label})`;
     if (inLead?.[2] === 'of') return stripDeterminer(inLead[1]!);
     if (a.previous?.measure.endsWith(`(${label})`)) return a.previous.measure;
-    const phrase = a.text.match(/\b((?:relative |absolute )?(?:risk|odds|hazard|incidence|rates?) of [^,;()]+?)(?=\s+(?:for|in|among|with|was|were|by)\b|\s*[(,;]|$)/i)?.[1];
+    const phrase = a.text.match(/\b((?:relative |absolute )?(?:risk|odds|hazard|incidence|rates?) of [^,;()]+?)(?=\s+(?:for|in|among|with|was|were|by|over|after|during|at|compared|versus|vs|than)\b|\s*[(,;]|$)/i)?.[1];
     if (phrase) return phrase.toLowerCase().startsWith(label) ? phrase : `${phrase} (${label})`;
     return label;
   }
@@ -269,7 +269,7 @@ interface SubjectArgs {
 function subjectsOf(hit: Hit, index: number, hits: Hit[], a: SubjectArgs): string[] {
   if (hit.kind === 'count' && hit.group) return [hit.group.replace(/^(?:randomized|randomised|eligible)\s+/, '')];
   if (hit.kind === 'n') {
-    const group = a.lead.match(new RegExp(String.raw`\b(${PEOPLE}(?:\s+(?:with|without|in|on|receiving|undergoing)\s+[^,;()]{1,50})?)\s*\($`, 'i'));
+    const group = a.lead.match(new RegExp(String.raw`\b(${PEOPLE}(?:\s+[^,;()]{1,50})?)\s*\($`, 'i'));
     if (group) return [group[1]!.trim()];
   }
   const prev = a.previous;
