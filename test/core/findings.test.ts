@@ -125,6 +125,10 @@ describe('extractFindings on written sentences', () => {
     expect(read('The 70B model reaches a pass@1 of 44.0% on BigCodeBench.', { title }).map(pick)).toEqual([{ subject: 'Code Llama 70B', measure: 'pass@1', value: '44.0%' }]);
     expect(read('The model achieves an accuracy of 81.2% on the held-out set.', { title }).map(pick)).toEqual([{ subject: 'Code Llama', measure: 'accuracy', value: '81.2%' }]);
     expect(read('Scores rise to 44.0 pass@1 on BigCodeBench for the 70B model.', { subjectHints: ['Code Llama'], title }).map((f) => f.subject)).toEqual(['Code Llama 70B']);
+    // Without a title, a hint names the family; a metric or benchmark among the hints never does.
+    const hinted = read('The 70B model reaches a pass@1 of 44.0% on BigCodeBench.', { subjectHints: ['pass@1', 'BigCodeBench', 'Code Llama'], title: 'Scaling Code Llama on realistic tasks' });
+    expect(hinted.map((f) => [f.subject, f.condition])).toEqual([['Code Llama 70B', 'BigCodeBench']]);
+    expect(read('The 70B model reaches a pass@1 of 44.0% on BigCodeBench.', { title: 'BigCodeBench: a benchmark' }).map((f) => f.subject)).toEqual(['70B model']);
   });
 
   it('pairs a list of sizes with a list of values in order', () => {
@@ -154,7 +158,9 @@ describe('extractFindings on written sentences', () => {
 describe('scaling across model sizes', () => {
   let findings: Finding[];
   beforeAll(async () => {
-    const { papers } = await readCorpusFile(join(FIXTURES, 'corpus/code-llm.jsonl'));
+    const { papers, problems } = await readCorpusFile(join(FIXTURES, 'corpus/code-llm.jsonl'));
+    expect(problems).toEqual([]);
+    expect(papers).toHaveLength(12);
     findings = papers.flatMap((p) =>
       paperSentences(p).flatMap((sentence) => extractFindings({ paperId: p.ids.corpus!, sentence, title: p.title, subjectHints: ['Code Llama', 'BigCodeBench'] })),
     );

@@ -4,7 +4,7 @@
  */
 import { normalizeWhitespace } from '../../text/sanitize.js';
 import { stripSectionLabel } from '../../text/sentences.js';
-import { DOSE, MAIN_VERB, MODEL_SIZE, MODEL_VARIANT, NOT_NAME } from './findings-lexicon.js';
+import { DOSE, MAIN_VERB, METRIC, MODEL_SIZE, MODEL_VARIANT, NOT_NAME, isBenchmarkName } from './findings-lexicon.js';
 
 /** A model named with its size, and where. */
 export interface Mention { start: number; end: number; text: string }
@@ -45,22 +45,35 @@ export function stripDeterminer(s: string): string {
   return s.replace(/^(?:the|a|an|our|their|its|this|these|significant|significantly)\s+/i, '').trim();
 }
 
+/** What a sentence and its paper say about who or what its numbers belong to. */
 export interface SentenceContext {
+  /** The caller's hints that can name a subject (metrics and benchmarks left out). */
   hints: string[];
+  /** The sentence's grammatical subject. */
   main?: string;
+  /** The name a title opens with (`Code Llama: ...`), or a hint the title contains. */
   titleName?: string;
   mentions: Mention[];
+  /** What the sentence compares with (`placebo`). */
   comparator?: string;
 }
 
+/** Reads the sentence's subject, the models it names and the title's name for the paper's subject. */
 export function sentenceContext(text: string, input: { title?: string; subjectHints?: readonly string[] }): SentenceContext {
-  const hints = (input.subjectHints ?? []).map((h) => h.trim()).filter((h) => h.length > 1);
+  // A metric or a benchmark among the hints is what was measured, or where, never whose number it is.
+  const hints = (input.subjectHints ?? []).map((h) => h.trim()).filter((h) => h.length > 1 && !isMeasureName(h));
   const title = input.title ? normalizeWhitespace(input.title) : '';
   const head = title.split(':')[0]!.trim();
-  const titleName = title.includes(':') && head.split(' ').length <= 4 ? head : hints.find((h) => containsText(title, h));
+  // `Code Llama: ...`, `Llama 2: ...` name a thing; `Effect of statins: ...` does not.
+  const named = title.includes(':') && head.split(' ').length <= 4 && /.[A-Z]|\d/.test(head) && !isMeasureName(head);
+  const titleName = named ? head : hints.find((h) => containsText(title, h));
   const comparator = text.match(/\b(?:compared with|compared to|versus|vs\.?|than)\s+(placebo|usual care|controls?|no treatment|[a-z][\w-]*)\b/)?.[1];
   const family = titleName ?? hints.find((h) => containsText(text, h) && !/\d/.test(h));
   return { hints, ...optional('main', mainSubject(text)), ...optional('titleName', titleName), mentions: modelMentions(text, family), ...optional('comparator', comparator) };
+}
+
+function isMeasureName(s: string): boolean {
+  return new RegExp(`^(?:${METRIC.source})$`, 'i').test(s) || isBenchmarkName(s, false);
 }
 
 function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
