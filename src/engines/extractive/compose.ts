@@ -1,17 +1,26 @@
 /**
- * Composition without a model: a title, and an abstract that answers the question directly and with
- * hedging, citing `[n]`. For a yes/no question the claims that state a direction are compared with the
- * question (negation and direction words) to say which way the evidence leans; the strongest claims
- * are quoted verbatim with their citations; coverage gaps are said plainly.
+ * Composition without a model: a title, the structured answer (`report.answer`) and an abstract that
+ * leads with it.
+ *
+ * For a yes/no question the answer rests on the papers that decide the question's own proposition
+ * (`judge.ts`) and on the claims quoting their findings: yes (or no) when the deciding papers agree,
+ * `mixed` when they disagree, `insufficient` when none decides it (said plainly, with what is missing:
+ * the exposure, the outcome or the population). Its basis is exactly the claims that quote those
+ * findings, so the answer and the claims cannot visibly disagree; the core checks that again
+ * (`reconcileAnswer`). Open and comparison questions get `not-applicable` and a synthesis of findings.
  */
 import type { ComposeInput, Composition } from '../engine.js';
-import type { Claim } from '../../model.js';
-import { analyse, comparePair } from './stance.js';
+import type { Answer, Claim, Paper } from '../../model.js';
+import { compileCoreFacets, facetMatch } from './facets.js';
+import { buildFindings, describeScaling } from './findings-table.js';
+import { judgePapers, propositionOf, type PaperJudgement } from './judge.js';
+import { createPaperCache } from './verify.js';
+import type { PreparedPaper } from './verify-model.js';
 
 /** Longest title, in characters (Slack headers take 150). */
 export const MAX_TITLE_LENGTH = 150;
 
-const YES_NO = /^(?:does|do|did|is|are|was|were|can|could|will|would|has|have|had|should|may|might)\b/i;
+const defaultPrepare = createPaperCache();
 
 /** Shortens text at a word boundary, marking the cut with an ellipsis. */
 export function shortenAtWord(text: string, max: number): string {
@@ -21,94 +30,146 @@ export function shortenAtWord(text: string, max: number): string {
   return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:]+$/, '')}…`;
 }
 
-/** Which way a claim leans on a yes/no question: +1 yes, -1 no, 0 when it states no direction. */
-export function leaning(question: string, claim: string): number {
-  const q = analyse(question.replace(YES_NO, ''));
-  const c = analyse(claim);
-  const f = comparePair(q, c);
-  if (c.negations === 0 && c.up + c.down === 0) return 0;
-  const flipped = f.negationMismatch !== (f.directionConflict || f.strictDirectionConflict);
-  return flipped ? -1 : 1;
+function citeList(numbers: readonly number[]): string {
+  const unique = [...new Set(numbers)].filter((n) => n > 0).sort((a, b) => a - b);
+  return unique.length ? ` [${unique.join(', ')}]` : '';
 }
 
-function citeList(numbers: number[]): string {
-  const unique = [...new Set(numbers)].sort((a, b) => a - b);
-  return unique.length ? `[${unique.join(', ')}]` : '';
-}
-
-/** Writes the title and abstract. */
-export function composeReport(input: ComposeInput): Composition {
+/** Writes the title, the structured answer, the abstract and the findings table. */
+export function composeReport(input: ComposeInput, prepare: (paper: Paper) => PreparedPaper = defaultPrepare): Composition {
   const title = shortenAtWord(`Evidence synthesis: ${input.question}`, MAX_TITLE_LENGTH);
   const refNumber = new Map(input.references.map((r, i) => [r.id, i + 1]));
-  const cite = (claim: Claim) => refNumber.get(claim.paperId) ?? 0;
-  const m = input.methodology;
+  const cite = (paperId: string) => refNumber.get(paperId) ?? 0;
+  const findings = buildFindings(input.claims, input.plan.facets, new Map(input.papers.map((p) => [p.id, p.title])));
+  const { gap, ...answer } = structuredAnswer(input, prepare, cite, findings);
 
+  const parts: string[] = [answer.text];
   if (input.claims.length === 0) {
-    const why =
+    const m = input.methodology;
+    parts.push(
       m.included === 0
         ? m.identified === 0
           ? 'The search returned no records.'
           : `Of ${m.identified} records found, none passed screening as relevant to the question.`
-        : `${m.included} paper(s) were screened in, but none contains a sentence that answers the question.`;
+        : `${m.included} paper(s) were screened in, but none states a finding on the question's exposure and outcome.`,
+    );
+  } else {
+    const basis = new Set(answer.basis);
+    const shown = [...input.claims].sort((a, b) => Number(basis.has(b.id)) - Number(basis.has(a.id)) || rank(b) - rank(a)).slice(0, 2);
+    for (const claim of shown) {
+      const label = claim.verification.verdict === 'supported' ? 'A finding supported by other papers' : claim.verification.verdict === 'contradicted' ? 'A finding other papers contradict' : 'One paper reports';
+      parts.push(`${label}: "${claim.text}" [${cite(claim.paperId)}]`);
+    }
+    const supported = input.claims.filter((c) => c.verification.verdict === 'supported').length;
+    const contradicted = input.claims.filter((c) => c.verification.verdict === 'contradicted').length;
+    parts.push(
+      `Of the ${input.claims.length} claims, ${supported} ${supported === 1 ? 'is' : 'are'} supported by independent evidence, ${contradicted} ${contradicted === 1 ? 'is' : 'are'} contradicted and ${input.claims.length - supported - contradicted} lack sufficient evidence.`,
+    );
+  }
+  if (input.gaps.length > 0) parts.push(`Not addressed by the retrieved sources: ${input.gaps.map((g) => g.replace(/\.$/, '')).join('; ')}.`);
+  parts.push('This is an automated synthesis of abstracts; check the cited papers before relying on it.');
+  return { title, abstract: parts.join(' '), answer, findings, ...(gap ? { gaps: [gap] } : {}) };
+}
+
+function rank(c: Claim): number {
+  return (c.verification.verdict === 'supported' ? 2 : c.verification.verdict === 'insufficient' ? 1 : 0) + c.verification.confidence;
+}
+
+type Drafted = Answer & { gap?: string };
+
+function structuredAnswer(
+  input: ComposeInput,
+  prepare: (paper: Paper) => PreparedPaper,
+  cite: (paperId: string) => number,
+  findings: ReturnType<typeof buildFindings>,
+): Drafted {
+  const facets = input.plan.facets;
+  const proposition = propositionOf(facets);
+  if (!proposition) return openAnswer(input, cite, findings);
+
+  const judgements = judgePapers(proposition, input.papers, prepare);
+  // A paper counts when it decides the proposition, names the population, and a claim quotes its finding.
+  const claimFor = (j: PaperJudgement) => input.claims.find((c) => c.paperId === j.paper.id && c.text === j.finding);
+  const deciding = judgements.filter((j) => j.lean !== 0 && j.population && claimFor(j) !== undefined);
+  const yes = deciding.filter((j) => j.lean > 0);
+  const no = deciding.filter((j) => j.lean < 0);
+  // A finding contradicted by other papers still counts, but against the side it is on.
+  const weight = (list: PaperJudgement[]) =>
+    list.reduce((s, j) => s + (claimFor(j)!.verification.verdict === 'contradicted' ? 0.3 : 1) * Math.max(j.support, j.contradict), 0);
+  const yesWeight = weight(yes);
+  const noWeight = weight(no);
+  const statement = facets!.proposition!.replace(/\s+/g, ' ');
+
+  if (deciding.length === 0) {
+    const core = compileCoreFacets(facets!);
+    const docs = input.papers.map((p) => {
+      const prepared = prepare(p);
+      const terms = new Set<string>(prepared.title.stemSet);
+      for (const s of prepared.sentences) for (const t of s.stemSet) terms.add(t);
+      return facetMatch(core, terms);
+    });
+    const missing = !docs.some((d) => d.exposure)
+      ? `no included paper is about ${facets!.exposure.join(' ') || 'the exposure'}`
+      : !docs.some((d) => d.exposure && d.outcome)
+        ? `no included paper reports ${facets!.outcome.join(' ') || 'the outcome'} for ${facets!.exposure.join(' ')}`
+        : core.population && !docs.some((d) => d.exposure && d.outcome && d.population)
+          ? `no included paper studies ${facets!.population.join(' ')}`
+          : 'none of the included papers states a finding that decides it';
+    const gap = core.population && missing.startsWith('no included paper studies') ? `No included paper studies the question's population (${facets!.population.join(' ')}).` : undefined;
     return {
-      title,
-      abstract: `This synthesis cannot answer the question from the retrieved literature. ${why} ${
-        input.gaps.length ? `Not addressed: ${input.gaps.map((g) => g.replace(/\.$/, '')).join('; ')}.` : ''
-      }`.trim(),
+      verdict: 'insufficient',
+      confidence: input.papers.length >= 10 ? 'medium' : 'low',
+      basis: [],
+      text: `Insufficient evidence: of the ${input.papers.length} included paper(s), ${missing}, so this synthesis cannot say whether ${statement}.`,
+      ...(gap ? { gap } : {}),
     };
   }
 
-  const parts: string[] = [];
-  const supported = input.claims.filter((c) => c.verification.verdict === 'supported');
-  const contradicted = input.claims.filter((c) => c.verification.verdict === 'contradicted');
-  const papersCited = new Set(input.claims.map((c) => c.paperId)).size;
-
-  if (YES_NO.test(input.question)) {
-    const votes = input.claims
-      .filter((c) => c.verification.verdict !== 'contradicted')
-      .map((c) => ({ c, lean: leaning(input.question, c.text), w: c.verification.verdict === 'supported' ? 1 + c.verification.confidence : 0.5 }))
-      .filter((v) => v.lean !== 0);
-    const yes = votes.filter((v) => v.lean > 0);
-    const no = votes.filter((v) => v.lean < 0);
-    const yesWeight = yes.reduce((s, v) => s + v.w, 0);
-    const noWeight = no.reduce((s, v) => s + v.w, 0);
-    const share = yesWeight + noWeight === 0 ? 0.5 : yesWeight / (yesWeight + noWeight);
-    if (votes.length === 0) {
-      parts.push(
-        `The ${papersCited} included paper(s) bear on the question, but none of the extracted findings states a clear direction, so the evidence here does not give a yes-or-no answer ${citeList(input.claims.map(cite))}.`,
-      );
-    } else if (share >= 0.7) {
-      parts.push(
-        `The retrieved evidence tentatively suggests yes: ${yes.length} of ${votes.length} directional finding(s) point that way ${citeList(yes.map((v) => cite(v.c)))}${no.length ? `, while ${no.length} point the other way ${citeList(no.map((v) => cite(v.c)))}` : ''}.`,
-      );
-    } else if (share <= 0.3) {
-      parts.push(
-        `The retrieved evidence tentatively suggests no: ${no.length} of ${votes.length} directional finding(s) point that way ${citeList(no.map((v) => cite(v.c)))}${yes.length ? `, while ${yes.length} point the other way ${citeList(yes.map((v) => cite(v.c)))}` : ''}.`,
-      );
-    } else {
-      parts.push(
-        `The retrieved evidence is mixed: ${yes.length} directional finding(s) point towards yes ${citeList(yes.map((v) => cite(v.c)))} and ${no.length} towards no ${citeList(no.map((v) => cite(v.c)))}.`,
-      );
-    }
+  const basisOf = (list: PaperJudgement[]) => list.map((j) => claimFor(j)!.id);
+  const cites = (list: PaperJudgement[]) => citeList(list.map((j) => cite(j.paper.id)));
+  const papers = (n: number) => (n === 1 ? 'one paper' : `${n} papers`);
+  let verdict: Answer['verdict'];
+  let basis: string[];
+  let text: string;
+  if (no.length === 0 || yesWeight >= 3 * noWeight) {
+    verdict = 'yes';
+    basis = basisOf(yes);
+    text = `Yes${no.length ? ', on balance' : ''}: ${papers(yes.length)} ${yes.length === 1 ? 'finds' : 'find'} that ${statement}${cites(yes)}${no.length ? `; ${papers(no.length)} ${no.length === 1 ? 'finds' : 'find'} otherwise${cites(no)}` : ''}.`;
+  } else if (yes.length === 0 || noWeight >= 3 * yesWeight) {
+    verdict = 'no';
+    basis = basisOf(no);
+    text = `No${yes.length ? ', on balance' : ''}: ${papers(no.length)} report findings against the claim that ${statement}${cites(no)}${yes.length ? `; ${papers(yes.length)} ${yes.length === 1 ? 'supports' : 'support'} it${cites(yes)}` : ''}.`;
   } else {
-    parts.push(`${input.claims.length} finding(s) from ${papersCited} included paper(s) address the question ${citeList(input.claims.map(cite))}.`);
+    verdict = 'mixed';
+    basis = [...basisOf(yes), ...basisOf(no)];
+    text = `Mixed: ${papers(yes.length)} ${yes.length === 1 ? 'supports' : 'support'} the claim that ${statement}${cites(yes)}, ${papers(no.length)} ${no.length === 1 ? 'contradicts' : 'contradict'} it${cites(no)}.`;
   }
+  const side = verdict === 'yes' ? yes : verdict === 'no' ? no : deciding;
+  const strong = side.filter((j) => Math.max(j.support, j.contradict) >= 0.75).length;
+  const confidence: Answer['confidence'] = verdict === 'mixed' ? 'low' : side.length >= 2 && strong >= 1 && (verdict === 'yes' ? no : yes).length === 0 ? 'high' : side.length >= 2 || strong >= 1 ? 'medium' : 'low';
+  return { verdict, confidence, basis, text };
+}
 
-  const ranked = [...input.claims].sort(
-    (a, b) =>
-      Number(b.verification.verdict === 'supported') - Number(a.verification.verdict === 'supported') ||
-      b.verification.confidence - a.verification.confidence,
-  );
-  for (const claim of ranked.slice(0, 2)) {
-    const label = claim.verification.verdict === 'supported' ? 'A finding supported by other papers' : 'One paper reports';
-    parts.push(`${label}: "${claim.text}" [${cite(claim)}]`);
+/** An open or comparison question: no yes/no verdict, a synthesis of the findings instead. */
+function openAnswer(input: ComposeInput, cite: (paperId: string) => number, findings: ReturnType<typeof buildFindings>): Drafted {
+  if (input.claims.length === 0) {
+    return {
+      verdict: 'not-applicable',
+      confidence: 'low',
+      basis: [],
+      text: `No included paper states a finding on ${input.plan.facets?.exposure.join(' ') || 'the question'}; this synthesis cannot answer it.`,
+    };
   }
-  parts.push(
-    `Of the ${input.claims.length} claims, ${supported.length} ${supported.length === 1 ? 'is' : 'are'} supported by independent evidence, ${contradicted.length} ${contradicted.length === 1 ? 'is' : 'are'} contradicted and ${input.claims.length - supported.length - contradicted.length} lack sufficient evidence.`,
-  );
-  if (input.gaps.length > 0) {
-    parts.push(`Not addressed by the retrieved sources: ${input.gaps.map((g) => g.replace(/\.$/, '')).join('; ')}.`);
-  }
-  parts.push('This is an automated synthesis of abstracts; check the cited papers before relying on it.');
-  return { title, abstract: parts.join(' ') };
+  const papers = new Set(input.claims.map((c) => c.paperId));
+  const scaling = describeScaling(findings, (id) => `[${cite(id)}]`);
+  const text =
+    `${input.claims.length} finding(s) from ${papers.size} paper(s) bear on the question${citeList(input.claims.map((c) => cite(c.paperId)))}` +
+    (scaling ? `: ${scaling}` : '.');
+  const supported = input.claims.filter((c) => c.verification.verdict === 'supported').length;
+  return {
+    verdict: 'not-applicable',
+    confidence: supported >= 2 ? 'medium' : 'low',
+    basis: input.claims.filter((c) => c.verification.verdict !== 'contradicted').map((c) => c.id),
+    text,
+  };
 }

@@ -56,7 +56,7 @@ export const ANTONYMS: readonly (readonly [Set<string>, Set<string>])[] = [
 
 /** Result words: sentences that state a finding. */
 export const FINDING_CUES =
-  /\b(?:we (?:found|find|show|showed|demonstrate|demonstrated|observed|report|identified|conclude)|(?:results?|data|findings|analys[ie]s) (?:show|showed|indicate|indicated|suggest|suggested|reveal|revealed|demonstrate|demonstrated|support)|demonstrat\w*|significant(?:ly)?|associated with|correlated with|increas\w+|decreas\w+|reduc\w+|improv\w+|higher|lower|compared (?:with|to)|than|outperform\w*|no (?:significant )?(?:difference|effect|association|benefit)|odds ratio|hazard ratio|relative risk|confidence interval|\bCI\b|p\s*[<=>]|\d+(?:\.\d+)?\s*%|fold|conclu\w+|suggest\w*|indicat\w*|effective|efficacy|resulted in|led to|was (?:not )?associated)\b/i;
+  /\b(?:we (?:found|find|show|showed|demonstrate|demonstrated|observed|report|identified|conclude)|(?:results?|data|findings|analys[ie]s) (?:show|showed|indicate|indicated|suggest|suggested|reveal|revealed|demonstrate|demonstrated|support)|demonstrat\w*|significant(?:ly)?|associated with|correlated with|increas\w+|decreas\w+|reduc\w+|improv\w+|higher|lower|compared (?:with|to)|than|outperform\w*|no (?:significant )?(?:difference|effect|association|benefit)|odds ratio|hazard ratio|relative risk|confidence interval|\bCI\b|p\s*[<=>]|\d+(?:\.\d+)?\s*%|fold|conclu\w+|suggest\w*|ris(?:e|es|ing)|rose|gains?|drops?|fell|falls?|reach(?:es|ed)?|outperform\w*|indicat\w*|effective|efficacy|resulted in|led to|was (?:not )?associated)\b/i;
 
 /** Background and method sentences: aims, designs, procedures (not findings). */
 export const NON_FINDING_CUES =

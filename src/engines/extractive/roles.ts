@@ -9,6 +9,7 @@
 import { parseSectionLabel, SENTENCE_ROLES, type SentenceRole } from './role-labels.js';
 import { visitRoleFeatures, type RoleDecode, type RoleFeatureSink, type RoleModel } from './role-features.js';
 import { ROLE_MODEL } from './role-weights.js';
+import { FINDING_CUES, NON_FINDING_CUES } from './lexicon.js';
 
 export { parseSectionLabel, SENTENCE_ROLES, type SectionLabel, type SentenceRole } from './role-labels.js';
 export type { RoleDecode, RoleModel } from './role-features.js';
@@ -185,3 +186,23 @@ export function classifySentenceRoles(sentences: readonly string[]): RoleGuess[]
 }
 
 const shipped = createRoleClassifier(ROLE_MODEL);
+
+const wordsOnly = createRoleClassifier(ROLE_MODEL, { decode: 'none' });
+
+/**
+ * Roles for deciding what is a finding: the decoded role, except that an unlabelled sentence the
+ * decode calls methods counts as results when its own words say results with probability >= 0.6, or
+ * when it reports a percentage with a finding cue and no aim or method cue.
+ * Short abstracts (a conference paper's four sentences) often state a result second, where the
+ * biomedical flow the decode learnt expects methods.
+ */
+export function classifyFindingRoles(sentences: readonly string[]): SentenceRole[] {
+  const decoded = shipped(sentences);
+  const local = wordsOnly(sentences);
+  return decoded.map((g, i) => {
+    const own = local[i]!;
+    const findingP = own.p.results + own.p.conclusions;
+    const reportsResult = findingP >= 0.6 || (FINDING_CUES.test(sentences[i]!) && /\d(?:\.\d+)?\s?%/.test(sentences[i]!) && !NON_FINDING_CUES.test(sentences[i]!));
+    return !g.labelled && g.role === 'methods' && reportsResult ? (own.p.results >= own.p.conclusions ? 'results' : 'conclusions') : g.role;
+  });
+}

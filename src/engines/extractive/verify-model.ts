@@ -5,8 +5,11 @@
  * that the paper supports, contradicts or says nothing about the claim. Deterministic.
  */
 import { analyse, comparePair, type AnalysedText, type PairFeatures, type TermWeight } from './stance.js';
-import { FINDING_CUES, NON_FINDING_CUES } from './lexicon.js';
 import { VERIFY_WEIGHTS } from './verify-weights.js';
+import { sentenceDirection, type Direction } from './direction.js';
+import { compileCoreFacets, facetMatch, parseFacets, type CoreFacets } from './facets.js';
+import { stemIdf } from '../../text/idf.js';
+import { classifyFindingRoles, type SentenceRole } from './roles.js';
 
 /** The three judgements, in the order of the model's outputs. */
 export const LABELS = ['SUPPORT', 'CONTRADICT', 'NEI'] as const;
@@ -50,17 +53,61 @@ export const FEATURE_NAMES = [
   'bestScopedNegationMismatch',
   'anyScopedDirectionConflictTop2',
   'anyScopedNegationMismatchTop2',
+  'docExposure',
+  'docOutcome',
+  'alignedSentence',
+  'signAgree',
+  'signConflict',
+  'nullVersusDirection',
+  'idfMaxCoverage',
+  'idfDocCoverage',
+  'bigramOverlap',
+  'rarestMissing',
 ] as const;
+
+/** A claim's facets and direction, computed once per analysed claim. */
+export interface ClaimFrame {
+  core: CoreFacets;
+  direction: Direction;
+}
+
+const frames = new WeakMap<AnalysedText, ClaimFrame>();
+
+/** The facets and direction of a claim (cached per analysed text). */
+export function claimFrame(claim: AnalysedText): ClaimFrame {
+  let frame = frames.get(claim);
+  if (!frame) {
+    const core = compileCoreFacets(parseFacets(`Is it true that ${claim.text.replace(/[.?!]+$/, '')}?`));
+    frame = { core, direction: sentenceDirection(claim.text, core) };
+    frames.set(claim, frame);
+  }
+  return frame;
+}
+
+/** How a sentence's direction relates to the claim's: agree, conflict, one null and one directional, or unknown. */
+export function signRelation(claim: Direction['sign'], text: Direction['sign']): 'agree' | 'conflict' | 'null' | undefined {
+  if (claim === undefined || text === undefined) return undefined;
+  if (claim === 0 && text === 0) return 'agree';
+  if (claim === 0 || text === 0) return 'null';
+  return claim === text ? 'agree' : 'conflict';
+}
 
 /** A paper prepared for repeated assessments. */
 export interface PreparedPaper {
   title: AnalysedText;
   sentences: AnalysedText[];
+  /** Each sentence's rhetorical role (`roles.ts`). */
+  roles: SentenceRole[];
 }
 
 /** Analyses a paper's title and sentences once. */
 export function preparePaper(title: string, sentences: readonly string[]): PreparedPaper {
-  return { title: analyse(title), sentences: sentences.map((s) => analyse(s)) };
+  return { title: analyse(title), sentences: sentences.map((s) => analyse(s)), roles: classifyFindingRoles(sentences) };
+}
+
+/** True for the roles that state findings. */
+export function isFindingRole(role: SentenceRole | undefined): boolean {
+  return role === 'results' || role === 'conclusions';
 }
 
 /** The model's view of one claim-paper pair. */
@@ -82,7 +129,7 @@ export function featurize(
   const ranked = paper.sentences
     .map((s, index) => {
       const f = comparePair(claim, s, weight);
-      return { index, f, score: f.coverage + sentenceRole(s.text, index, paper.sentences.length) };
+      return { index, f, score: f.coverage + roleBonus(paper.roles[index]) };
     })
     .sort((a, b) => b.score - a.score || a.index - b.index);
   const best = ranked[0]?.f;
@@ -101,9 +148,19 @@ export function featurize(
   const top2List = ranked.slice(0, 2);
   const flip = (f: PairFeatures) => f.negationMismatch !== f.directionConflict;
   const bestFlip = best ? flip(best) : false;
-  const bestFinding = ranked[0] ? FINDING_CUES.test(paper.sentences[ranked[0].index]!.text) : false;
+  const bestFinding = ranked[0] ? isFindingRole(paper.roles[ranked[0].index]) : false;
   const b = (x: boolean) => (x ? 1 : 0);
   const maxCoverage = best?.coverage ?? 0;
+  // Alignment: the paper must name the claim's exposure and outcome, and the sentence that carries the
+  // direction should name both; only then does direction decide the stance.
+  const frame = claimFrame(claim);
+  const docTerms = new Set<string>(all);
+  const docFacets = facetMatch(frame.core, docTerms);
+  const aligned = ranked.slice(0, 3).find((r) => {
+    const m = facetMatch(frame.core, paper.sentences[r.index]!.stemSet);
+    return m.exposure && m.outcome;
+  });
+  const relation = aligned ? signRelation(frame.direction.sign, sentenceDirection(paper.sentences[aligned.index]!.text, frame.core).sign) : undefined;
   const features = [
     1,
     maxCoverage,
@@ -140,25 +197,48 @@ export function featurize(
     b(best?.scopedNegationMismatch ?? false),
     b(top2List.some((r) => r.f.scopedDirectionConflict)),
     b(top2List.some((r) => r.f.scopedNegationMismatch)),
+    b(docFacets.exposure),
+    b(docFacets.outcome),
+    b(aligned !== undefined),
+    b(relation === 'agree'),
+    b(relation === 'conflict'),
+    b(relation === 'null'),
+    ranked.reduce((m, r) => Math.max(m, coverageOf(claim, paper.sentences[r.index]!.stemSet, stemIdf)), 0),
+    coverageOf(claim, all, stemIdf),
+    best ? bigramOverlap(claim.stems, paper.sentences[ranked[0]!.index]!.stems) : 0,
+    b(rarest(claim) !== undefined && !all.has(rarest(claim)!)),
   ];
   return { features, ranked };
 }
 
-const BACKGROUND_LABEL = /^(?:BACKGROUND|OBJECTIVES?|AIMS?|PURPOSE|INTRODUCTION|CONTEXT|IMPORTANCE|METHODS?|DESIGN|SETTING|PARTICIPANTS|PATIENTS)\b/;
-const FINDING_LABEL = /^(?:RESULTS?|FINDINGS|CONCLUSIONS?|INTERPRETATION)\b/;
-
 /**
- * How much a sentence looks like a finding rather than background or method: added to its coverage
- * when choosing the sentences that carry a judgement.
+ * How much a sentence's role counts when choosing the sentences that carry a judgement: findings
+ * (results, conclusions) before background, aims and methods.
  */
-export function sentenceRole(text: string, index: number, count: number): number {
-  let role = 0;
-  if (FINDING_CUES.test(text)) role += 0.1;
-  if (NON_FINDING_CUES.test(text)) role -= 0.2;
-  if (BACKGROUND_LABEL.test(text)) role -= 0.2;
-  if (FINDING_LABEL.test(text)) role += 0.1;
-  if (count > 1) role += 0.05 * (index / (count - 1));
-  return role;
+export function roleBonus(role: SentenceRole | undefined): number {
+  return role === 'results' || role === 'conclusions' ? 0.1 : role === undefined ? 0 : -0.2;
+}
+
+/** Share of the claim's adjacent content-stem pairs that stand adjacent in the text. */
+function bigramOverlap(claim: readonly string[], text: readonly string[]): number {
+  if (claim.length < 2) return 0;
+  const pairs = new Set<string>();
+  for (let i = 0; i + 1 < text.length; i++) pairs.add(`${text[i]} ${text[i + 1]}`);
+  let found = 0;
+  for (let i = 0; i + 1 < claim.length; i++) if (pairs.has(`${claim[i]} ${claim[i + 1]}`)) found++;
+  return found / (claim.length - 1);
+}
+
+const rarestCache = new WeakMap<AnalysedText, string | undefined>();
+
+/** The claim's most specific stem. */
+function rarest(claim: AnalysedText): string | undefined {
+  if (!rarestCache.has(claim)) {
+    let best: string | undefined;
+    for (const s of claim.stemSet) if (best === undefined || stemIdf(s) > stemIdf(best)) best = s;
+    rarestCache.set(claim, best);
+  }
+  return rarestCache.get(claim);
 }
 
 function coverageOf(claim: AnalysedText, set: ReadonlySet<string>, weight: TermWeight): number {

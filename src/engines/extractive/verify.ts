@@ -19,6 +19,8 @@
 import type { VerifyInput } from '../engine.js';
 import type { Evidence, Paper, Verification } from '../../model.js';
 import { paperSentences } from '../../text/sentences.js';
+import { compileCoreFacets, facetMatch, parseFacets, type CoreFacets } from './facets.js';
+import { compareScaling, extractFindings, type ScalingSeries } from './findings.js';
 import { analyse, UNIFORM_WEIGHT } from './stance.js';
 import { assess, preparePaper, type PreparedPaper } from './verify-model.js';
 
@@ -51,6 +53,7 @@ interface Judged {
 /** Verifies one claim against the other papers. */
 export function verifyClaim(input: VerifyInput, prepare: (paper: Paper) => PreparedPaper): Verification {
   const claim = analyse(input.claim.text);
+  const alignment = questionFacets(input.question);
   const judged: (Judged & { support: number; contradict: number })[] = [];
   for (const paper of input.papers) {
     if (paper.id === input.claim.paperId) continue;
@@ -58,13 +61,25 @@ export function verifyClaim(input: VerifyInput, prepare: (paper: Paper) => Prepa
     if (prepared.sentences.length === 0) continue;
     const { probabilities, rationale, sentenceFeatures } = assess(claim, prepared, UNIFORM_WEIGHT);
     if ((sentenceFeatures[0]?.coverage ?? 0) < MIN_EVIDENCE_COVERAGE) continue;
-    judged.push({
-      paper,
-      p: 0,
-      support: probabilities.SUPPORT,
-      contradict: probabilities.CONTRADICT,
-      quotes: rationale.map((i) => prepared.sentences[i]!.text),
-    });
+    // Aligned before judged: when the question names an exposure and an outcome, evidence must be a
+    // sentence about that same exposure and outcome, or its direction says nothing about the claim.
+    const quotes = rationale.filter((i) => !alignment || aligned(alignment, prepared.sentences[i]!.stemSet)).map((i) => prepared.sentences[i]!.text);
+    if (quotes.length === 0) continue;
+    judged.push({ paper, p: 0, support: probabilities.SUPPORT, contradict: probabilities.CONTRADICT, quotes });
+  }
+  // The same quantity measured at the same sizes decides by the numbers: one paper's gain from 34B to
+  // 70B and another's flat result are a contradiction, whatever the words say.
+  const claimSeries = seriesOf(input.claim.paperId, [input.claim.text]);
+  if (claimSeries.length > 0) {
+    for (const paper of input.papers) {
+      if (paper.id === input.claim.paperId) continue;
+      const step = sharedStep(claimSeries, prepare(paper), paper.id);
+      if (!step) continue;
+      const existing = judged.find((j) => j.paper === paper);
+      const entry = { paper, p: 0, support: step.agree ? NUMERIC_STANCE : 0, contradict: step.agree ? 0 : NUMERIC_STANCE, quotes: [step.quote] };
+      if (existing) Object.assign(existing, entry);
+      else judged.push(entry);
+    }
   }
   const threshold = paperThreshold(judged.length);
   const supports: Judged[] = [];
@@ -91,6 +106,53 @@ export function verifyClaim(input: VerifyInput, prepare: (paper: Paper) => Prepa
     return { verdict: s > c ? 'supported' : 'contradicted', confidence: round2(confidence), evidence };
   }
   return { verdict: 'insufficient', confidence: round2(Math.min(strongest, 0.49)), evidence };
+}
+
+/** Probability given to a stance read off the numbers of the same quantity at the same sizes. */
+const NUMERIC_STANCE = 0.8;
+
+function seriesOf(paperId: string, sentences: readonly string[]): { series: ScalingSeries; sentence: string }[] {
+  return sentences.flatMap((sentence) => compareScaling(extractFindings({ paperId, sentence })).map((series) => ({ series, sentence })));
+}
+
+const key = (s: string) => s.toLowerCase().replace(/[\s_-]+/g, '');
+
+/** A step (e.g. 34B→70B) of the claim's series that another paper also reports, and whether the two agree. */
+function sharedStep(
+  claim: { series: ScalingSeries }[],
+  paper: PreparedPaper,
+  paperId: string,
+): { agree: boolean; quote: string } | undefined {
+  const theirs = seriesOf(paperId, paper.sentences.filter((s) => /\d/.test(s.text)).map((s) => s.text));
+  for (const { series: a } of claim) {
+    for (const { series: b, sentence } of theirs) {
+      if (key(a.subject) !== key(b.subject) || key(a.measure) !== key(b.measure) || key(a.condition ?? '') !== key(b.condition ?? '')) continue;
+      for (const sa of a.steps) {
+        const sb = b.steps.find((x) => x.from === sa.from && x.to === sa.to);
+        if (sb) return { agree: sb.change === sa.change, quote: sentence };
+      }
+    }
+  }
+  return undefined;
+}
+
+const facetCache = new Map<string, CoreFacets | undefined>();
+
+/** The question's exposure and outcome, when it names both (an effect, association or comparison question). */
+function questionFacets(question: string): CoreFacets | undefined {
+  if (!facetCache.has(question)) {
+    const facets = parseFacets(question);
+    const core = compileCoreFacets(facets);
+    const usable = facets.kind !== 'open' && (core.compared.length > 0 || (core.exposure !== undefined && core.outcome !== undefined));
+    if (facetCache.size > 1000) facetCache.clear();
+    facetCache.set(question, usable ? core : undefined);
+  }
+  return facetCache.get(question);
+}
+
+function aligned(core: CoreFacets, stems: ReadonlySet<string>): boolean {
+  const m = facetMatch(core, stems);
+  return core.compared.length > 0 ? m.compared >= 1 && m.outcome : m.exposure && m.outcome;
 }
 
 function round2(x: number): number {

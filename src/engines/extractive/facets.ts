@@ -1,0 +1,270 @@
+/**
+ * The parts of a question (or of a claim stated as a sentence), without a model: for an effect or
+ * association question the exposure, the outcome, the population and the direction asked about; for
+ * a comparison the things compared and the measure; otherwise an open question's topic.
+ *
+ * `Does vitamin D supplementation reduce fracture risk?` → exposure `vitamin D` (supplementation is
+ * how it is given, not what it is), outcome `fracture`, direction -1, proposition
+ * `vitamin D supplementation reduces fracture risk`. `Is it true that <claim>?` parses the claim.
+ * Facet terms are weighed by how specific they are (background IDF, `text/idf.ts`); the most specific
+ * term of a facet is its anchor.
+ */
+import type { Facets } from '../engine.js';
+import { termIdf } from '../../text/idf.js';
+import { compileTerms, GENERIC_TERMS, type TermMatcher } from '../../text/match.js';
+import { stem, STOPWORDS } from '../../text/tokens.js';
+import { planTerms } from './plan-terms.js';
+
+const spanKeyTerms = (span: string): string[] => planTerms(span, { sentenceStart: false }).keyTerms;
+
+/** Verbs of effect and association, base form first; `dir` is what the question asks the outcome to do. */
+const RELATIONS: readonly { forms: string[]; dir: -1 | 0 | 1; kind: 'effect' | 'association' }[] = [
+  { forms: ['reduce', 'lower', 'decrease', 'prevent', 'inhibit', 'suppress', 'slow', 'delay', 'attenuate', 'alleviate', 'shorten', 'impair', 'diminish', 'block', 'protect against', 'protect from', 'lessen', 'cut', 'relieve', 'mitigate'], dir: -1, kind: 'effect' },
+  { forms: ['increase', 'raise', 'elevate', 'enhance', 'promote', 'improve', 'boost', 'induce', 'cause', 'lead to', 'result in', 'extend', 'prolong', 'accelerate', 'exacerbate', 'stimulate', 'activate', 'upregulate', 'worsen', 'trigger', 'drive', 'contribute to', 'outperform'], dir: 1, kind: 'effect' },
+  { forms: ['affect', 'influence', 'alter', 'change', 'modulate', 'regulate', 'impact', 'predict', 'determine', 'correlate with', 'associate with', 'relate to', 'help', 'benefit', 'treat', 'work for', 'mediate', 'control', 'scale'], dir: 0, kind: 'effect' },
+];
+
+const COPULA_RELATIONS: readonly { re: RegExp; dir: -1 | 0 | 1; kind: Facets['kind'] }[] = [
+  { re: /\b(?:associated|linked|related|correlated|connected)\s+(?:with|to)\b/i, dir: 0, kind: 'association' },
+  { re: /\b(?:a\s+)?(?:risk factor|cause|predictor|determinant|marker)\s+(?:for|of)\b/i, dir: 1, kind: 'association' },
+  { re: /\b(?:effective|beneficial|useful|protective)\s+(?:for|in|against|at)\b/i, dir: -1, kind: 'effect' },
+  { re: /\b(?:harmful|detrimental)\s+(?:for|to|in)\b/i, dir: 1, kind: 'effect' },
+  { re: /\b(?:better|superior|worse|inferior)\s+(?:than|to)\b/i, dir: 0, kind: 'comparison' },
+];
+
+/** Ways of saying how an exposure is given or lacking: not the exposure itself, but its sign. */
+const POSITIVE_MODIFIERS = new Set(
+  'supplementation supplement supplements supplemented therapy treatment treatments treated use usage intake administration administered exposure dose doses dosing high higher levels level concentration concentrations status overexpression activation scaling scale scaled size sizes'
+    .split(' ')
+    .map((w) => stem(w)),
+);
+/** Words that turn an exposure into its absence (`vitamin D deficiency`): the sign flips. */
+export const NEGATIVE_MODIFIERS = new Set(
+  'deficiency deficient insufficiency insufficient lack lacking low lower loss absence absent depletion depleted withdrawal knockout knockdown deletion inhibition inhibitor inhibitors blockade antagonist antagonists suppression reduced decreased'
+    .split(' ')
+    .map((w) => stem(w)),
+);
+/** Words that name how an outcome is measured rather than the outcome ("cancer incidence", "fracture risk"). */
+const MEASURE_WORDS = new Set(
+  'incidence prevalence rate rates risk risks odds occurrence frequency likelihood chance probability development onset'.split(' ').map((w) => stem(w)),
+);
+/** Words of a population phrase that say only "who" in general. */
+const PEOPLE = new Set(
+  'patient patients people person persons adult adults subject subjects participant participants individual individuals user users those case cases human humans population populations'
+    .split(' ')
+    .map((w) => stem(w)),
+);
+
+const YES_NO = /^(?:does|do|did|can|could|will|would|may|might|should|has|have|had|is|are|was|were)\b/i;
+/** `Is it true that ...`: what follows is a statement to verify. */
+export const PROPOSITION_PREFIX = /^(?:is it (?:true|the case|known|correct)|is there evidence|do we know|does the evidence show|does evidence show)\s+that\s+/i;
+const POPULATION_SPLIT = /\s+(?:in|among|amongst|for)\s+(?=\S)/i;
+const CONDITION_SPLIT = /\s+(?:on|across|at|from|when|during|with)\s+(?=\S)/i;
+
+/** A facet term: its stems, its IDF weight, and the one-word spelling of a name (`Code Llama` → `codellama`). */
+export type FacetTerm = TermMatcher & { idf: number; joined?: string };
+
+/** A facet compiled for matching: its terms (alternatives, weighed by IDF) and its anchor. */
+export interface CompiledFacet {
+  terms: FacetTerm[];
+  /** The most specific term: a text naming it addresses the facet. */
+  anchor: FacetTerm;
+}
+
+/** True when the text names the term (all its stems, or a name's one-word spelling). */
+export function namesTerm(term: FacetTerm, textTerms: ReadonlySet<string>): boolean {
+  return term.stems.every((s) => textTerms.has(s)) || (term.joined !== undefined && textTerms.has(term.joined));
+}
+
+/** A yes/no or effect question as a statement, and the direction it asks about. */
+function relationIn(text: string, statementMode = false): { index: number; length: number; dir: -1 | 0 | 1; kind: Facets['kind']; verb: string } | undefined {
+  let best: { index: number; length: number; dir: -1 | 0 | 1; kind: Facets['kind']; verb: string } | undefined;
+  for (const r of RELATIONS) {
+    for (const form of r.forms) {
+      const [head, ...rest] = form.split(' ');
+      const inflected = `${head}(?:s|es|d|ed|ing)?`.replace(/e\(\?:s\|es\|d\|ed\|ing\)\?$/, '(?:e|es|ed|ing)');
+      const re = new RegExp(`\\b${inflected}${rest.length ? `\\s+${rest.join('\\s+')}` : ''}\\b`, 'i');
+      const m = re.exec(text);
+      // A subject must come first ("Does X reduce Y"), so a relation at the very start does not count.
+      if (m && m.index > 0 && (!best || m.index < best.index)) best = { index: m.index, length: m[0].length, dir: r.dir, kind: r.kind, verb: m[0] };
+    }
+  }
+  for (const r of COPULA_RELATIONS) {
+    const m = r.re.exec(text);
+    if (m && m.index > 0 && (!best || m.index < best.index)) best = { index: m.index, length: m[0].length, dir: r.dir, kind: r.kind, verb: m[0] };
+  }
+  if (!best && statementMode) {
+    // A claim with no verb of effect ("X shows inductive properties"): its first verb splits it.
+    const m = /\s(?:is|are|was|were|has|have|had|shows?|showed|exhibits?|displays?|requires?|contains?|undergoes|undergo|can|may|does|do|did|plays?|acts?|occurs?|remains?|becomes?|binds?|targets?)\b/i.exec(text);
+    if (m && m.index > 0) best = { index: m.index, length: m[0].length, dir: 0, kind: 'effect', verb: m[0].trim() };
+  }
+  return best;
+}
+
+/** Content terms of a span, without modifiers, people words or scaffolding (kept when nothing else is left). */
+function spanTerms(span: string): string[] {
+  const all = spanKeyTerms(span);
+  const core = all.filter((t) => {
+    const stems = t.toLowerCase().split(/\s+/).map((w) => stem(w));
+    if (stems.length > 1) return true;
+    const s = stems[0]!;
+    return !POSITIVE_MODIFIERS.has(s) && !NEGATIVE_MODIFIERS.has(s) && !PEOPLE.has(s) && !GENERIC_TERMS.has(s) && !MEASURE_WORDS.has(s);
+  });
+  return core.length > 0 ? core : all.filter((t) => !PEOPLE.has(stem(t.toLowerCase())));
+}
+
+function stripQuestion(question: string): string {
+  return question.trim().replace(/[?.!]+$/, '').trim();
+}
+
+/** Parses a question (or a claim) into facets. Deterministic. */
+export function parseFacets(question: string): Facets {
+  let text = stripQuestion(question);
+  let statement = false;
+  const prefixed = PROPOSITION_PREFIX.exec(text);
+  if (prefixed) {
+    text = text.slice(prefixed[0].length);
+    statement = true;
+  }
+  const yesNo = !statement && YES_NO.test(text);
+  const body = yesNo ? text.replace(YES_NO, '').trim() : text;
+  const open = !statement && !yesNo;
+
+  const compare = /^(?:how\s+(?:does|do)\s+)?(.+?)\s+(?:compare[sd]?\s+(?:with|to)|versus|vs\.?|differ(?:s)?\s+from)\s+(.+)$/i.exec(body);
+  if (compare && !statement) return comparisonFacets(compare[1]!, compare[2]!);
+
+  const relation = open ? undefined : relationIn(body, statement);
+  if (!relation) {
+    // "What is the role of X in Y?": the topic; X and Y stand as exposure and outcome for screening only.
+    const roleOf = /\b(?:role|effect|effects|impact|influence|contribution|function|mechanism)s?\s+of\s+(.+?)(?:\s+(?:in|on|for)\s+(.+))?$/i.exec(body);
+    const exposure = spanTerms(roleOf ? roleOf[1]! : body);
+    const outcome = roleOf?.[2] ? spanTerms(roleOf[2]) : [];
+    return { kind: 'open', exposure, outcome, population: [], compared: [], direction: 0 };
+  }
+  const subject = body
+    .slice(0, relation.index)
+    .replace(/\b(?:the|a|an)\s+/gi, '')
+    .replace(/(?:\s+(?:does|do|did|is|are|was|were|can|could|may|might|will|would|not|no|never|significantly|strongly|directly|also))+\s*$/i, '')
+    .trim();
+  const object = body.slice(relation.index + relation.length).trim();
+  const [outcomeSpan, populationSpan] = object.split(POPULATION_SPLIT, 2) as [string, string | undefined];
+  const [outcomeCore] = outcomeSpan.split(CONDITION_SPLIT, 1) as [string];
+  const negated = /\b(?:not|no|never|n't)\b/i.test(body.slice(0, relation.index + relation.length));
+  const facets: Facets = {
+    kind: relation.kind === 'comparison' ? 'comparison' : relation.kind,
+    exposure: spanTerms(subject),
+    outcome: spanTerms(outcomeCore || outcomeSpan),
+    population: populationSpan ? spanTerms(populationSpan) : [],
+    compared: [],
+    direction: relation.dir,
+  };
+  if (yesNo || statement) facets.proposition = statement ? text : toStatement(subject, relation.verb, object);
+  if (negated) facets.direction = 0;
+  return facets;
+}
+
+/**
+ * "Code Llama's pass@1 on BigCodeBench scale from 7B to 70B" compared with "Llama 2": the names on
+ * either side are the things compared, the other terms of the left side before its setting are the
+ * measure, and the setting ("on BigCodeBench") stands as the population facet.
+ */
+function comparisonFacets(left: string, right: string): Facets {
+  const cleanLeft = left.replace(/^(?:what|which|how)\b.*?\b(?:of|is|are)\s+/i, '');
+  const [subjectPart, ...settings] = cleanLeft.split(CONDITION_SPLIT);
+  const [rightThing] = right.split(CONDITION_SPLIT, 1) as [string];
+  const isName = (t: string) => /[\p{Lu}]/u.test(t) && !/^\d/.test(t) && !/@/.test(t);
+  const leftTerms = spanKeyTerms(subjectPart ?? cleanLeft);
+  const names = leftTerms.filter(isName);
+  const measure = leftTerms.filter((t) => !isName(t) && !/^\d+(?:\.\d+)?[BMK]$/i.test(t) && !/^(?:scale|scaling|performance|size|sizes)$/i.test(t));
+  const setting = settings.flatMap((s) => spanKeyTerms(s)).filter((t) => isName(t) && !/^\d/.test(t));
+  const things = [names.length > 0 ? names : leftTerms, spanTerms(rightThing)].filter((c) => c.length > 0);
+  return { kind: 'comparison', exposure: things[0] ?? [], outcome: measure, population: setting, compared: things, direction: 0 };
+}
+
+/** "vitamin D supplementation" + "reduce" + "fracture risk" → "vitamin D supplementation reduces fracture risk". */
+function toStatement(subject: string, verb: string, object: string): string {
+  const [head, ...rest] = verb.split(/\s+/);
+  // "statins reduce", "vitamin D supplementation reduces": a plural subject keeps the base form.
+  const lastWord = subject.split(/\s+/).pop() ?? '';
+  const plural = /[^sui]s$/i.test(lastWord) && !/^[A-Z0-9-]+$/.test(lastWord);
+  const third = plural ? head! : /(?:s|x|ch|sh)$/i.test(head!) ? `${head}es` : /[^aeiou]y$/i.test(head!) ? `${head!.slice(0, -1)}ies` : `${head}s`;
+  const conjugated = /^(?:associated|linked|related|correlated|connected|effective|beneficial|useful|protective|harmful|detrimental|better|superior|worse|inferior|a|risk|cause|predictor|determinant|marker)$/i.test(head!)
+    ? `is ${verb}`
+    : [third, ...rest].join(' ');
+  return `${subject} ${conjugated} ${object}`.replace(/\s+/g, ' ').trim();
+}
+
+/** Compiles one facet's terms with their IDF weights; undefined for an empty facet. */
+export function compileFacet(terms: readonly string[]): CompiledFacet | undefined {
+  const compiled = compileTerms(terms).map((m) => {
+    // Names and phrases are more specific than their rarest word says ("Code Llama", "vitamin D").
+    const phraseBonus = m.stems.length > 1 || /[\p{Lu}\d]/u.test(m.term.slice(1)) ? 1.5 : 0;
+    const words = m.term.split(/\s+/);
+    const joined = words.length > 1 && /^\p{Lu}/u.test(m.term) ? words.join('').toLowerCase() : undefined;
+    return { ...m, idf: termIdf(m.term) + phraseBonus, ...(joined ? { joined } : {}) };
+  });
+  if (compiled.length === 0) return undefined;
+  const anchor = compiled.reduce((a, b) => (b.idf > a.idf ? b : a));
+  return { terms: compiled, anchor };
+}
+
+/** True when `textTerms` (a stem set) names the facet: its anchor, or terms carrying 60% of its weight. */
+export function addressesFacet(facet: CompiledFacet, textTerms: ReadonlySet<string>): boolean {
+  if (namesTerm(facet.anchor, textTerms)) return true;
+  const total = facet.terms.reduce((s, t) => s + t.idf, 0);
+  const found = facet.terms.filter((t) => namesTerm(t, textTerms)).reduce((s, t) => s + t.idf, 0);
+  return total > 0 && found / total >= 0.6;
+}
+
+/** The facets a finding must name to be on topic: exposure and outcome (or the things compared). */
+export interface CoreFacets {
+  exposure?: CompiledFacet;
+  outcome?: CompiledFacet;
+  population?: CompiledFacet;
+  compared: CompiledFacet[];
+}
+
+/** Compiles the facets used for screening, extraction and alignment. */
+export function compileCoreFacets(facets: Facets): CoreFacets {
+  return {
+    exposure: compileFacet(facets.exposure),
+    outcome: compileFacet(facets.outcome),
+    population: compileFacet(facets.population),
+    compared: facets.compared.map((c) => compileFacet(c)).filter((c): c is CompiledFacet => c !== undefined),
+  };
+}
+
+/** Which core facets a text names. */
+export function facetMatch(core: CoreFacets, textTerms: ReadonlySet<string>): { exposure: boolean; outcome: boolean; population: boolean; compared: number } {
+  return {
+    exposure: core.exposure ? addressesFacet(core.exposure, textTerms) : true,
+    outcome: core.outcome ? addressesFacet(core.outcome, textTerms) : true,
+    population: core.population ? addressesFacet(core.population, textTerms) : true,
+    compared: core.compared.filter((c) => addressesFacet(c, textTerms)).length,
+  };
+}
+
+/** True when a text names the exposure and the outcome (or, for a comparison, a compared thing and the measure). */
+export function isOnTopic(core: CoreFacets, textTerms: ReadonlySet<string>): boolean {
+  const m = facetMatch(core, textTerms);
+  if (core.compared.length > 0) return m.compared >= 1 && m.outcome;
+  return m.exposure && m.outcome;
+}
+
+/** Sign of the exposure as a text states it: -1 when it speaks of its absence or deficiency. */
+export function exposureSign(tokensStems: readonly string[], exposure: CompiledFacet | undefined): 1 | -1 {
+  if (!exposure) return 1;
+  const anchor = new Set(exposure.anchor.stems);
+  for (let i = 0; i < tokensStems.length; i++) {
+    if (!anchor.has(tokensStems[i]!)) continue;
+    for (let k = Math.max(0, i - 3); k <= Math.min(tokensStems.length - 1, i + 3); k++) {
+      if (NEGATIVE_MODIFIERS.has(tokensStems[k]!)) return -1;
+    }
+  }
+  return 1;
+}
+
+/** Words of a text that are neither stopwords nor empty (for tests and diagnostics). */
+export function contentWords(text: string): string[] {
+  return text.split(/\s+/).filter((w) => w && !STOPWORDS.has(w.toLowerCase()));
+}
