@@ -16,6 +16,7 @@ import {
 } from 'discord.js';
 import type { Claim, Report } from '../../src/model.js';
 import { renderBibtex } from '../../src/render/bibtex.js';
+import { bottomLine } from '../../src/render/bottom-line.js';
 import { renderJson } from '../../src/render/json.js';
 import { renderMarkdown } from '../../src/render/markdown.js';
 import { claimButtonId, claimSelectId } from './custom-id.js';
@@ -116,13 +117,20 @@ function claimsComponents(report: Report): APIActionRowComponent<APIComponentInM
   return rows;
 }
 
+/** The answer embed's text: the bottom line in bold, then the answer with its citations. */
+function answerDescription(report: Report): string {
+  const line = bottomLine(report.answer);
+  const text = renderAnswerText(report.abstract) || 'No answer could be written from the retrieved papers.';
+  return line ? truncateWords(`**${line}**\n${text}`, ANSWER_MAX) : text;
+}
+
 /** The two embeds of the answer, sized so that together they stay within 6,000 characters. */
 export function renderAnswerEmbeds(report: Report): APIEmbed[] {
   const refs = referenceNumbers(report);
   const color = report.qualityScore >= 7 ? COLOR.good : report.qualityScore >= 4 ? COLOR.mixed : COLOR.poor;
   const answer: APIEmbed = {
     title: truncateWords(escapeDiscord(report.title), LIMITS.embedTitle),
-    description: renderAnswerText(report.abstract) || 'No answer could be written from the retrieved papers.',
+    description: answerDescription(report),
     color,
     fields: [
       { name: 'Quality score', value: qualityLine(report) },

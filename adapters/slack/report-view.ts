@@ -5,6 +5,7 @@
  * {@link MAX_REPORT_BLOCKS} <= 50 whatever the report holds.
  */
 import type { Report } from '../../src/model.js';
+import { bottomLine } from '../../src/render/bottom-line.js';
 import { ACTION, pageValue } from './actions.js';
 import { citedNumbers, claimDetails, claimLine, fitLines, indexReferences, longCite, MAX_BLOCKS_PER_CLAIM, referenceUrl } from './claim-view.js';
 import { LIMITS } from './limits.js';
@@ -75,7 +76,9 @@ export function reportMessage(report: Report, view: ReportView = { page: 0, expa
   const pages = pageCount(report);
   const page = Math.min(Math.max(0, view.page), pages - 1);
   const refs = indexReferences(report);
-  const answerHeading = '*Answer*\n';
+  const line = bottomLine(report.answer);
+  // The bottom line leads: "Answer: Yes (medium confidence)", then the answer with its citations.
+  const answerHeading = line ? `*Answer: ${line}*\n` : '*Answer*\n';
   const blocks: Record<string, unknown>[] = [
     { type: 'header', text: { type: 'plain_text', text: plainShort(report.title, LIMITS.header) } },
     { type: 'section', text: mrkdwn(`${answerHeading}${mrkdwnShort(report.abstract, LIMITS.sectionText - answerHeading.length)}`) },

@@ -25,6 +25,8 @@ export interface Facets {
   direction: -1 | 0 | 1;
   /** The question as a statement to verify (`vitamin D supplementation reduces fracture risk`), for yes/no questions. */
   proposition?: string;
+  /** True when the question quoted a statement (`Is it true that ...`): its facets are parsed less reliably. */
+  fromStatement?: boolean;
 }
 
 /** What the engine plans from the question. */

@@ -140,11 +140,18 @@ export function findGaps(keyTerms: readonly string[], claims: readonly Claim[], 
 /** Highest quality score a report with coverage gaps can get. */
 export const MAX_SCORE_WITH_GAPS = 5;
 
-/** Aggregates reviewer scores: the mean, capped at 5 with gaps, 0 without claims; one decimal. */
+/** Highest quality score a report without claims can get: it may be honest, but it answers nothing. */
+export const MAX_SCORE_WITHOUT_CLAIMS = 3.5;
+
+/**
+ * Aggregates reviewer scores: the mean, one decimal, capped at 5 with gaps and at 3.5 without claims
+ * (a report that honestly finds nothing can still score above one whose claims are off topic).
+ */
 export function aggregateScore(reviews: readonly Review[], gaps: readonly string[], claimCount: number): number {
-  if (claimCount === 0 || reviews.length === 0) return 0;
+  if (reviews.length === 0) return 0;
   let score = reviews.reduce((s, r) => s + Math.min(10, Math.max(0, r.score)), 0) / reviews.length;
   if (gaps.length > 0) score = Math.min(score, MAX_SCORE_WITH_GAPS);
+  if (claimCount === 0) score = Math.min(score, MAX_SCORE_WITHOUT_CLAIMS);
   return Math.round(score * 10) / 10;
 }
 

@@ -1,13 +1,18 @@
 /**
  * Screening and ranking the unique papers: a paper is excluded when it has no usable abstract, falls
- * outside the requested years, or names less than 30% of the question's key terms (by weight, see
- * `termCoverage`); the rest are ranked by a
- * blend of lexical relevance over the pool, key-term coverage and the source's own rank.
+ * outside the requested years, or is off topic. With the question's facets (`Plan.facets`), on topic
+ * means naming the exposure (or one of the things compared); a quoted statement (`Is it true that`)
+ * is parsed less reliably, so its exposure or its outcome will do. Without facets, a paper must name
+ * 30% of the key terms. Coverage is weighed by how specific each term is (background IDF), so that
+ * "risk", "models" or "accuracy" cannot carry a paper through. The rest are ranked by a blend of
+ * lexical relevance over the pool, key-term coverage and the source's own rank.
  */
 import type { Plan } from '../engines/engine.js';
 import type { Paper } from '../model.js';
 import { createLexicalRanker } from '../rank/lexical-ranker.js';
-import { compileTerms, matchesTerm, termCoverage } from '../text/match.js';
+import { compileCoreFacets, facetMatch, type CoreFacets } from '../engines/extractive/facets.js';
+import { termIdf } from '../text/idf.js';
+import { compileTerms, matchesTerm, type TermMatcher } from '../text/match.js';
 import { paperSentences } from '../text/sentences.js';
 import { termSet } from '../text/tokens.js';
 
@@ -32,6 +37,9 @@ export function screenPapers(
   const excluded: Partial<Record<ExclusionReason, number>> = {};
   const exclude = (reason: ExclusionReason) => (excluded[reason] = (excluded[reason] ?? 0) + 1);
   const matchers = compileTerms(plan.keyTerms.length > 0 ? plan.keyTerms : plan.terms);
+  const weights = matchers.map((m) => termIdf(m.term));
+  const core = plan.facets ? compileCoreFacets(plan.facets) : undefined;
+  const facetGate = core && (core.exposure || core.compared.length > 0) ? core : undefined;
   const kept: { paper: Paper; coverage: number }[] = [];
   for (const paper of papers) {
     if (paperSentences(paper).filter((s) => s.split(' ').length >= 4).length === 0) {
@@ -46,8 +54,11 @@ export function screenPapers(
       continue;
     }
     const words = termSet(`${paper.title} ${paper.abstract}`);
-    const coverage = termCoverage(matchers, words);
-    if (matchers.length > 0 && (!matchers.some((m) => matchesTerm(m, words)) || coverage < MIN_PAPER_COVERAGE)) {
+    const coverage = weightedCoverage(matchers, weights, words);
+    const offTopic = facetGate
+      ? !onTopicPaper(facetGate, words, plan.facets?.fromStatement === true)
+      : matchers.length > 0 && (!matchers.some((m) => matchesTerm(m, words)) || coverage < MIN_PAPER_COVERAGE);
+    if (offTopic) {
       exclude('off-topic');
       continue;
     }
@@ -75,4 +86,16 @@ export function screenPapers(
   });
   scored.sort((a, b) => b.score - a.score || a.i - b.i);
   return { screened: scored.map((s) => s.paper), excluded };
+}
+
+function weightedCoverage(matchers: readonly TermMatcher[], weights: readonly number[], words: ReadonlySet<string>): number {
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (total === 0) return 1;
+  return matchers.reduce((s, m, i) => s + (matchesTerm(m, words) ? weights[i]! : 0), 0) / total;
+}
+
+function onTopicPaper(core: CoreFacets, words: ReadonlySet<string>, fromStatement: boolean): boolean {
+  const m = facetMatch(core, words);
+  if (core.compared.length > 0) return m.compared >= 1;
+  return fromStatement ? m.exposure || (core.outcome !== undefined && m.outcome) : m.exposure;
 }

@@ -205,6 +205,11 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
     const allGaps = [...gaps, ...(composition.gaps ?? []).filter((g) => !gaps.includes(g))];
     const answer = composition.answer ? reconcileAnswer(composition.answer, claims, references) : undefined;
     if (answer?.changed) log.info({ proposed: composition.answer, kept: answer.answer }, 'answer reconciled with its claims');
+    if (answer && composition.answer && answer.answer.verdict !== composition.answer.verdict) {
+      warnings.push(
+        `The engine answered "${composition.answer.verdict}", but the claims that answer rests on do not bear it out (contradicted or missing), so the answer shown is "${answer.answer.verdict}".`,
+      );
+    }
     const findings = composition.findings ? checkFindings(composition.findings, papersById) : undefined;
     if (findings && findings.dropped > 0) {
       warnings.push(`${findings.dropped} number(s) proposed for the findings table were dropped because they were not found verbatim in the cited paper.`);

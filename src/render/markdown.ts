@@ -4,7 +4,9 @@
  * references. Every untrusted string is escaped.
  */
 import type { Claim, Reference, Report } from '../model.js';
+import { bottomLine } from './bottom-line.js';
 import { escapeCell, escapeMarkdown } from './escape.js';
+import { renderFindingsTable } from './findings.js';
 
 const VERDICT_LABEL: Record<Claim['verification']['verdict'], string> = {
   supported: 'supported',
@@ -38,7 +40,12 @@ export function renderMarkdown(report: Report): string {
     `**Quality score:** ${report.qualityScore}/10 (${report.reviews.map((r) => `${r.reviewer} ${r.score}`).join(', ') || 'no reviews'})  `,
   );
   out.push(`**Created:** ${report.createdAt} · **Report id:** ${report.id}`, '');
-  out.push('## Answer', '', escapeMarkdown(report.abstract).replace(/\\\[(\d+(?:, \d+)*)\\\]/g, '[$1]'), '');
+  const line = bottomLine(report.answer);
+  out.push('## Answer', '');
+  if (line) out.push(`**Bottom line: ${line}.**`, '');
+  out.push(escapeMarkdown(report.abstract).replace(/\\\[(\d+(?:, \d+)*)\\\]/g, '[$1]'), '');
+  const findings = renderFindingsTable(report.findings ?? [], cite);
+  if (findings.length > 0) out.push('## Findings', '', ...findings, '');
 
   out.push('## Methodology', '');
   out.push(`Engine: ${escapeMarkdown(m.engine)}. Sources were searched in parallel, records merged by DOI, arXiv id, PMID and title, then screened and ranked.`, '');
@@ -55,6 +62,12 @@ export function renderMarkdown(report: Report): string {
     const cost = typeof llm.estimatedCostUsd === 'number' ? `, estimated cost $${llm.estimatedCostUsd.toFixed(4)}` : '';
     out.push(
       `Model: ${escapeMarkdown(`${llm.provider ?? ''}/${llm.model ?? ''}`)}, ${llm.calls} call(s), ${llm.totalTokens ?? 0} tokens (${llm.promptTokens ?? 0} prompt, ${llm.completionTokens ?? 0} completion)${cost}${llm.budget?.reached ? '; the token budget was reached' : ''}.`,
+    );
+  }
+  const selection = (m as { claimSelection?: { sentences: number; notFindings: number; offTopic: number; otherPopulation: number; claims: number } }).claimSelection;
+  if (selection) {
+    out.push(
+      `Claim selection: ${selection.sentences} complete sentences read; ${selection.notFindings} background, aim or method sentences, ${selection.offTopic} findings not about the question's exposure and outcome and ${selection.otherPopulation} about another population were left out; ${selection.claims} kept as claims.`,
     );
   }
   const excluded = (m as { excluded?: Record<string, number> }).excluded;

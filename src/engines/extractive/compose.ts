@@ -114,13 +114,13 @@ function structuredAnswer(
         ? `no included paper reports ${facets!.outcome.join(' ') || 'the outcome'} for ${facets!.exposure.join(' ')}`
         : core.population && !docs.some((d) => d.exposure && d.outcome && d.population)
           ? `no included paper studies ${facets!.population.join(' ')}`
-          : 'none of the included papers states a finding that decides it';
+          : 'none states a finding that decides it';
     const gap = core.population && missing.startsWith('no included paper studies') ? `No included paper studies the question's population (${facets!.population.join(' ')}).` : undefined;
     return {
       verdict: 'insufficient',
       confidence: input.papers.length >= 10 ? 'medium' : 'low',
       basis: [],
-      text: `Insufficient evidence: of the ${input.papers.length} included paper(s), ${missing}, so this synthesis cannot say whether ${statement}.`,
+      text: `Insufficient evidence: ${missing.startsWith('none') ? `of the ${input.papers.length} included paper(s), ${missing}` : `${missing} (${input.papers.length} included)`}, so this synthesis cannot say whether ${statement}.`,
       ...(gap ? { gap } : {}),
     };
   }

@@ -19,6 +19,7 @@ import { compileTerms, matchesTerm } from '../../text/match.js';
 import { isCompleteSentence, stripSectionLabel } from '../../text/sentences.js';
 import { termSet } from '../../text/tokens.js';
 import { sentenceDirection } from './direction.js';
+import { FINDING_CUES, NON_FINDING_CUES } from './lexicon.js';
 import { compileCoreFacets, facetMatch, isOnTopic, type CoreFacets } from './facets.js';
 import { judgePapers, propositionOf, type PaperJudgement } from './judge.js';
 import { createPaperCache } from './verify.js';
@@ -98,7 +99,8 @@ export function extractClaims(
         candidates.push({ text, paperId: paper.id, paperRank, stems: termSet(text), score: 10 + decides.support + decides.contradict, decides });
         return;
       }
-      if (!isFindingRole(prepared.roles[index])) {
+      // A finding role is not enough when the words say aim, design or review ("Here, we discuss ...").
+      if (!isFindingRole(prepared.roles[index]) || (NON_FINDING_CUES.test(text) && !FINDING_CUES.test(text))) {
         counts.notFindings++;
         return;
       }

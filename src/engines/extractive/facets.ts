@@ -159,6 +159,7 @@ export function parseFacets(question: string): Facets {
     direction: relation.dir,
   };
   if (yesNo || statement) facets.proposition = statement ? text : toStatement(subject, relation.verb, object);
+  if (statement) facets.fromStatement = true;
   if (negated) facets.direction = 0;
   return facets;
 }

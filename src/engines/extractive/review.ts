@@ -1,19 +1,56 @@
 /**
  * Review without a model: three reviewers with distinct rubrics, each scoring 0-10 with a one-sentence
  * rationale computed from the run. The core aggregates them (mean; capped at 5 with coverage gaps).
- * - coverage: how many of the question's key terms the claims address;
- * - evidence: how many claims independent evidence supports, how confidently, and any contradictions;
- * - sources: how many distinct papers, venues, years and databases stand behind the claims.
+ * Only on-topic claims count (claims naming the question's exposure and outcome, `facets.ts`): an
+ * off-topic claim adds nothing and costs coverage, so a report of off-topic claims scores below an
+ * honest report that found nothing (which says so plainly and asserts nothing unsupported: 3 from
+ * coverage and from evidence).
+ * - coverage: how many of the question's facets (or key terms) the on-topic claims address;
+ * - evidence: how many on-topic claims independent evidence supports, how confidently, and any contradictions;
+ * - sources: how many distinct papers, venues, years and databases stand behind the on-topic claims.
  */
 import type { ReviewInput } from '../engine.js';
 import type { Review } from '../../model.js';
 import { compileTerms, matchesTerm } from '../../text/match.js';
 import { termSet } from '../../text/tokens.js';
+import type { Claim } from '../../model.js';
+import { compileCoreFacets, facetMatch, isOnTopic } from './facets.js';
+
+/** Score of the coverage and evidence reviewers for a report with no claim: honest, but it answers nothing. */
+export const NOTHING_FOUND_SCORE = 3;
+
+/** The claims that name the question's exposure and outcome (all claims when the question has no facets). */
+export function onTopicClaims(input: Pick<ReviewInput, 'plan' | 'claims'>): Claim[] {
+  const facets = input.plan.facets;
+  if (!facets) return input.claims;
+  const core = compileCoreFacets(facets);
+  if (!core.exposure && core.compared.length === 0) return input.claims;
+  return input.claims.filter((c) => isOnTopic(core, termSet(c.text)));
+}
 
 const clamp = (x: number) => Math.round(Math.min(10, Math.max(0, x)) * 10) / 10;
 
 /** The coverage reviewer: share of key terms addressed, penalised for very few claims. */
 export function reviewCoverage(input: ReviewInput): Review {
+  if (input.claims.length === 0) {
+    return { reviewer: 'coverage', score: NOTHING_FOUND_SCORE, rationale: 'No claim: the report says plainly that the retrieved papers do not answer the question.' };
+  }
+  const onTopic = onTopicClaims(input);
+  const offTopic = input.claims.length - onTopic.length;
+  const facets = input.plan.facets;
+  if (facets && onTopic.length < input.claims.length) {
+    const core = compileCoreFacets(facets);
+    const words = termSet(onTopic.flatMap((c) => [c.text, ...c.verification.evidence.map((e) => e.quote)]).join(' '));
+    const named = facetMatch(core, words);
+    const parts = [core.exposure ? named.exposure : true, core.outcome ? named.outcome : true, core.population ? named.population : true];
+    const share = onTopic.length === 0 ? 0 : parts.filter(Boolean).length / parts.length;
+    const score = clamp(10 * share * (0.6 + 0.4 * Math.min(1, onTopic.length / 4)) - 3 * (offTopic / input.claims.length));
+    return {
+      reviewer: 'coverage',
+      score,
+      rationale: `${offTopic} of ${input.claims.length} claims do not name the question's ${core.compared.length > 0 ? 'subjects and measure' : 'exposure and outcome'}; ${onTopic.length} on-topic claim(s) remain.`,
+    };
+  }
   const keys = compileTerms(input.plan.keyTerms);
   const words = termSet(input.claims.map((c) => c.text).join(' '));
   const addressed = keys.filter((m) => matchesTerm(m, words));
@@ -32,10 +69,12 @@ export function reviewCoverage(input: ReviewInput): Review {
 
 /** The evidence reviewer: supported share weighted by confidence, minus contradictions. */
 export function reviewEvidence(input: ReviewInput): Review {
-  const n = input.claims.length;
-  if (n === 0) return { reviewer: 'evidence', score: 0, rationale: 'There are no claims to verify.' };
-  const supported = input.claims.filter((c) => c.verification.verdict === 'supported');
-  const contradicted = input.claims.filter((c) => c.verification.verdict === 'contradicted');
+  if (input.claims.length === 0) return { reviewer: 'evidence', score: NOTHING_FOUND_SCORE, rationale: 'Nothing is asserted, so nothing unsupported is asserted.' };
+  const claims = onTopicClaims(input);
+  const n = claims.length;
+  if (n === 0) return { reviewer: 'evidence', score: 0, rationale: 'No claim is about the question, so no evidence bears on it.' };
+  const supported = claims.filter((c) => c.verification.verdict === 'supported');
+  const contradicted = claims.filter((c) => c.verification.verdict === 'contradicted');
   const meanConfidence = supported.reduce((s, c) => s + c.verification.confidence, 0) / Math.max(1, supported.length);
   const score = clamp(2 + 8 * (supported.length / n) * meanConfidence - 3 * (contradicted.length / n));
   const rationale = `${supported.length} of ${n} claims are supported by independent evidence${
@@ -46,8 +85,14 @@ export function reviewEvidence(input: ReviewInput): Review {
 
 /** The sources reviewer: distinct papers, venues, years and databases behind the claims. */
 export function reviewSources(input: ReviewInput): Review {
-  if (input.claims.length === 0) return { reviewer: 'sources', score: 0, rationale: 'No paper contributed a claim.' };
-  const cited = new Set(input.claims.flatMap((c) => [c.paperId, ...c.verification.evidence.map((e) => e.paperId)]));
+  const claims = onTopicClaims(input);
+  if (claims.length === 0) {
+    const searched = Math.min(1, input.papers.length / 10);
+    return input.claims.length === 0
+      ? { reviewer: 'sources', score: clamp(4 * searched), rationale: `${input.papers.length} included paper(s) were read; none states a finding on the question.` }
+      : { reviewer: 'sources', score: 0, rationale: 'No paper contributed an on-topic claim.' };
+  }
+  const cited = new Set(claims.flatMap((c) => [c.paperId, ...c.verification.evidence.map((e) => e.paperId)]));
   const papers = input.papers.filter((p) => cited.has(p.id));
   const venues = new Set(papers.map((p) => p.venue?.toLowerCase()).filter(Boolean));
   const years = papers.map((p) => p.year).filter((y): y is number => y !== undefined);
