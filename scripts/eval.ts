@@ -23,6 +23,7 @@ import { BASELINE_BM25, createBm25Index } from '../src/rank/bm25.js';
 import { DEFAULT_RANKER_OPTIONS, PLAIN_RANKER_OPTIONS } from '../src/rank/lexical-ranker.js';
 import { readCorpusFile } from '../src/sources/corpus.js';
 import { STOPWORDS, stem, tokenize } from '../src/text/tokens.js';
+import { evaluateRoles } from './role-fit.js';
 import { buildRows, crossValidate } from './verifier-fit.js';
 
 const dir = resolve(process.env.SCIFACT_DIR ?? new URL('../../shared/data/scifact', import.meta.url).pathname);
@@ -69,6 +70,19 @@ const answers = await evaluateAnswers({ corpus: files.corpus, claims: files.clai
 print({ eval: 'answer', engine: 'extractive', ...answers.result, baseline_always_yes: answers.baseline });
 const open = await evaluateOpenVerification({ corpus: files.corpus, claims: files.claims }, createExtractiveEngine(), { k: DEFAULT_OPEN_K });
 print({ eval: 'verify', setting: `open (top ${open.k} abstracts of the whole corpus per claim)`, engine: 'extractive', ...open });
+
+// Sentence roles (which sentences state findings): held-out labelled abstracts, beside two baselines.
+const roles = await evaluateRoles(resolve(dir, '..'));
+print({
+  eval: 'roles',
+  setting: 'held-out structured abstracts (labels stripped), model refitted on the other 80%',
+  abstracts: roles.abstracts,
+  sentences: roles.sentences,
+  accuracy: round4(roles.accuracy),
+  macro_f1: round4(roles.macro_f1),
+  baseline_position: { accuracy: round4(roles.baselines.position.accuracy), macro_f1: round4(roles.baselines.position.macro_f1) },
+  baseline_majority: { accuracy: round4(roles.baselines.majority.accuracy), macro_f1: round4(roles.baselines.majority.macro_f1) },
+});
 
 async function unstemmedBaseline() {
   const [{ papers }, queries, qrels] = await Promise.all([readCorpusFile(files.corpus), readQueries(files.queries), readQrels(files.qrels)]);

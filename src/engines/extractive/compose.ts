@@ -131,11 +131,11 @@ function structuredAnswer(
   let verdict: Answer['verdict'];
   let basis: string[];
   let text: string;
-  if (no.length === 0 || yesWeight >= 3 * noWeight) {
+  if (no.length === 0 || yesWeight >= 2 * noWeight) {
     verdict = 'yes';
     basis = basisOf(yes);
     text = `Yes${no.length ? ', on balance' : ''}: ${papers(yes.length)} ${yes.length === 1 ? 'finds' : 'find'} that ${statement}${cites(yes)}${no.length ? `; ${papers(no.length)} ${no.length === 1 ? 'finds' : 'find'} otherwise${cites(no)}` : ''}.`;
-  } else if (yes.length === 0 || noWeight >= 3 * yesWeight) {
+  } else if (yes.length === 0 || noWeight >= 2 * yesWeight) {
     verdict = 'no';
     basis = basisOf(no);
     text = `No${yes.length ? ', on balance' : ''}: ${papers(no.length)} report findings against the claim that ${statement}${cites(no)}${yes.length ? `; ${papers(yes.length)} ${yes.length === 1 ? 'supports' : 'support'} it${cites(yes)}` : ''}.`;

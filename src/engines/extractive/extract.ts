@@ -31,6 +31,8 @@ const defaultPrepare = createPaperCache();
 export const MAX_CLAIMS_PER_PAPER = 2;
 /** Least weighted share of the key terms a sentence must name when the question has no usable facets. */
 export const MIN_KEY_COVERAGE = 0.5;
+/** Least IDF-weighted share of a quoted statement's key terms a finding must name when it misses the parsed facets. */
+export const MIN_STATEMENT_COVERAGE = 0.25;
 /** Two claims whose term sets overlap more than this (Jaccard) are near-duplicates. */
 export const NEAR_DUPLICATE = 0.5;
 
@@ -105,7 +107,9 @@ export function extractClaims(
         return;
       }
       const stems = termSet(text);
-      const onTopic = core ? isOnTopic(core, stems) : keys.length === 0 || keyShare(keys, stems, keyWeight, totalKeyWeight) >= MIN_KEY_COVERAGE;
+      const byKeys = (least: number) => keys.length === 0 || keyShare(keys, stems, keyWeight, totalKeyWeight) >= least;
+      // A quoted statement's facets are parsed less reliably: naming a good share of its specific terms will do.
+      const onTopic = core ? isOnTopic(core, stems) || (input.plan.facets?.fromStatement === true && byKeys(MIN_STATEMENT_COVERAGE)) : byKeys(MIN_KEY_COVERAGE);
       if (!onTopic) {
         counts.offTopic++;
         return;
@@ -118,7 +122,7 @@ export function extractClaims(
       const directed = core && sentenceDirection(text, core).sign !== undefined ? 0.1 : 0;
       const role = prepared.roles[index] === 'conclusions' ? 0.15 : 0.1;
       const setting = populationMatch ? 0 : -0.2;
-      const score = relevance + role + directed + setting + 0.1 / (1 + paperRank / 5) + (/\d/.test(text) ? 0.03 : 0);
+      const score = relevance + role + directed + setting + 0.3 / (1 + paperRank / 3) + (/\d/.test(text) ? 0.03 : 0);
       candidates.push({ text, paperId: paper.id, paperRank, stems, score });
     });
   });

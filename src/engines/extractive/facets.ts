@@ -139,6 +139,8 @@ export function parseFacets(question: string): Facets {
     const roleOf = /\b(?:role|effect|effects|impact|influence|contribution|function|mechanism)s?\s+of\s+(.+?)(?:\s+(?:in|on|for)\s+(.+))?$/i.exec(body);
     const exposure = spanTerms(roleOf ? roleOf[1]! : body);
     const outcome = roleOf?.[2] ? spanTerms(roleOf[2]) : [];
+    // A quoted statement is still a proposition to verify, even when no verb splits it.
+    if (statement) return { kind: 'effect', exposure, outcome, population: [], compared: [], direction: 0, proposition: text, fromStatement: true };
     return { kind: 'open', exposure, outcome, population: [], compared: [], direction: 0 };
   }
   const subject = body

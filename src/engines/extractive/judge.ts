@@ -16,11 +16,11 @@ import { analyse, UNIFORM_WEIGHT, type AnalysedText } from './stance.js';
 import { assess, isFindingRole, type PreparedPaper } from './verify-model.js';
 
 /** Probability a paper needs to count as supporting the proposition. */
-export const JUDGE_SUPPORT_THRESHOLD = 0.55;
+export const JUDGE_SUPPORT_THRESHOLD = 0.58;
 /** Probability a paper needs to count as contradicting it (contradictions are read less reliably). */
 export const JUDGE_CONTRADICT_THRESHOLD = 0.8;
 /** Only the best-ranked papers may decide: lower-ranked ones match the proposition by chance more often. */
-export const JUDGE_TOP_PAPERS = 5;
+export const JUDGE_TOP_PAPERS = 10;
 
 /** One paper's judgement of the proposition. */
 export interface PaperJudgement {
@@ -39,12 +39,14 @@ export interface PaperJudgement {
 export interface Proposition {
   text: AnalysedText;
   core: CoreFacets;
+  /** A quoted statement's facets are parsed less reliably: its findings need not name them. */
+  loose: boolean;
 }
 
 /** Prepares the question's proposition, or undefined when the question is not a yes/no one. */
 export function propositionOf(facets: Facets | undefined): Proposition | undefined {
   if (!facets?.proposition || facets.kind === 'open' || facets.kind === 'comparison') return undefined;
-  return { text: analyse(facets.proposition), core: compileCoreFacets(facets) };
+  return { text: analyse(facets.proposition), core: compileCoreFacets(facets), loose: facets.fromStatement === true };
 }
 
 /** Judges the proposition against each paper (papers in rank order). Deterministic. */
@@ -84,6 +86,7 @@ function findingSentence(proposition: Proposition, prepared: PreparedPaper, rati
   const titleNamesExposure = facetMatch(proposition.core, prepared.title.stemSet).exposure;
   // Aligned: the sentence names the outcome, and the exposure (itself, or the title does: "the trial").
   const alignedAt = (i: number) => {
+    if (proposition.loose) return true;
     const m = facetMatch(proposition.core, prepared.sentences[i]!.stemSet);
     return m.outcome && (m.exposure || titleNamesExposure);
   };

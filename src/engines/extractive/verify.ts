@@ -143,7 +143,8 @@ function questionFacets(question: string): CoreFacets | undefined {
   if (!facetCache.has(question)) {
     const facets = parseFacets(question);
     const core = compileCoreFacets(facets);
-    const usable = facets.kind !== 'open' && (core.compared.length > 0 || (core.exposure !== undefined && core.outcome !== undefined));
+    // A quoted statement's facets are parsed less reliably than a question's: no gate on them.
+    const usable = facets.kind !== 'open' && !facets.fromStatement && (core.compared.length > 0 || (core.exposure !== undefined && core.outcome !== undefined));
     if (facetCache.size > 1000) facetCache.clear();
     facetCache.set(question, usable ? core : undefined);
   }
