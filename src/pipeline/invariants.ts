@@ -118,11 +118,15 @@ export function buildReferences(claims: readonly Claim[], papers: readonly Paper
 }
 
 /**
- * Coverage gaps: key terms of the question that no extracted claim or evidence addresses, said
+ * Coverage gaps: key terms of the question that no extracted claim, its evidence or its paper addresses, said
  * plainly, distinguishing "no retrieved source mentions it" from "sources mention it, no claim does".
  */
 export function findGaps(keyTerms: readonly string[], claims: readonly Claim[], papers: readonly Paper[]): string[] {
-  const claimWords = termSet(claims.flatMap((c) => [c.text, ...c.verification.evidence.map((e) => e.quote)]).join(' '));
+  // A claim addresses a term when it, its evidence, or the paper it quotes names it (a trial "in
+  // postmenopausal women" need not repeat the population in its results sentence).
+  const cited = new Set(claims.map((c) => c.paperId));
+  const citedText = papers.filter((p) => cited.has(p.id)).map((p) => `${p.title} ${p.abstract}`);
+  const claimWords = termSet([...claims.flatMap((c) => [c.text, ...c.verification.evidence.map((e) => e.quote)]), ...citedText].join(' '));
   const paperWords = papers.map((p) => termSet(`${p.title} ${p.abstract}`));
   const gaps: string[] = [];
   for (const matcher of compileTerms(keyTerms)) {

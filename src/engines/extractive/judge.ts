@@ -22,6 +22,9 @@ export const JUDGE_CONTRADICT_THRESHOLD = 0.8;
 /** Only the best-ranked papers may decide: lower-ranked ones match the proposition by chance more often. */
 export const JUDGE_TOP_PAPERS = 10;
 
+/** A sentence that speaks of the paper's exposure without naming it. */
+const REFERS_TO_EXPOSURE = /^(?:(?:RESULTS?|CONCLUSIONS?|FINDINGS|INTERPRETATION)\W*\s+)?(?:treatment|therapy|supplementation|the (?:drug|treatment|intervention|supplement|therapy|active)|it|this|these)\b|\b(?:than|versus|vs\.?|compared with|relative to) (?:the )?placebo\b/i;
+
 /** One paper's judgement of the proposition. */
 export interface PaperJudgement {
   paper: Paper;
@@ -88,7 +91,8 @@ function findingSentence(proposition: Proposition, prepared: PreparedPaper, rati
   const alignedAt = (i: number) => {
     if (proposition.loose) return true;
     const m = facetMatch(proposition.core, prepared.sentences[i]!.stemSet);
-    return m.outcome && (m.exposure || titleNamesExposure);
+    // Through the title only when the sentence refers to the exposure ("Treatment reduced ...", "... than placebo").
+    return m.outcome && (m.exposure || (titleNamesExposure && REFERS_TO_EXPOSURE.test(prepared.sentences[i]!.text)));
   };
   const usable = (i: number) => {
     const text = stripSectionLabel(prepared.sentences[i]!.text);

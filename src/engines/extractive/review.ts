@@ -37,18 +37,28 @@ export function reviewCoverage(input: ReviewInput): Review {
   }
   const onTopic = onTopicClaims(input);
   const offTopic = input.claims.length - onTopic.length;
-  const facets = input.plan.facets;
-  if (facets && onTopic.length < input.claims.length) {
-    const core = compileCoreFacets(facets);
+  const core = input.plan.facets ? compileCoreFacets(input.plan.facets) : undefined;
+  if (core && (core.exposure || core.compared.length > 0)) {
+    // Facets named by the on-topic claims, their evidence, or (for the population) the papers they quote.
+    const cited = new Set(onTopic.map((c) => c.paperId));
+    const paperText = input.papers.filter((p) => cited.has(p.id)).map((p) => `${p.title} ${p.abstract}`);
     const words = termSet(onTopic.flatMap((c) => [c.text, ...c.verification.evidence.map((e) => e.quote)]).join(' '));
     const named = facetMatch(core, words);
-    const parts = [core.exposure ? named.exposure : true, core.outcome ? named.outcome : true, core.population ? named.population : true];
-    const share = onTopic.length === 0 ? 0 : parts.filter(Boolean).length / parts.length;
-    const score = clamp(10 * share * (0.6 + 0.4 * Math.min(1, onTopic.length / 4)) - 3 * (offTopic / input.claims.length));
+    const population = core.population ? facetMatch(core, termSet([...paperText, ...words].join(' '))).population : true;
+    const parts = [
+      { name: 'exposure', ok: core.compared.length > 0 ? named.compared > 0 : named.exposure },
+      { name: core.compared.length > 0 ? 'measure' : 'outcome', ok: core.outcome ? named.outcome : true },
+      { name: 'population', ok: population },
+    ];
+    const share = onTopic.length === 0 ? 0 : parts.filter((p) => p.ok).length / parts.length;
+    const score = clamp(10 * share * (0.7 + 0.3 * Math.min(1, onTopic.length / 3)) - 3 * (offTopic / input.claims.length));
+    const missing = parts.filter((p) => !p.ok).map((p) => p.name);
     return {
       reviewer: 'coverage',
       score,
-      rationale: `${offTopic} of ${input.claims.length} claims do not name the question's ${core.compared.length > 0 ? 'subjects and measure' : 'exposure and outcome'}; ${onTopic.length} on-topic claim(s) remain.`,
+      rationale:
+        `${onTopic.length} of ${input.claims.length} claims are about the question` +
+        (missing.length ? `; the ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not addressed.` : ', and they address every part of it.'),
     };
   }
   const keys = compileTerms(input.plan.keyTerms);
