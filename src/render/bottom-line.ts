@@ -9,11 +9,12 @@ const VERDICT_LABEL: Record<Answer['verdict'], string> = {
   no: 'No',
   mixed: 'Mixed evidence',
   insufficient: 'Insufficient evidence',
-  'not-applicable': 'Synthesis (not a yes/no question)',
+  'not-applicable': 'Not a yes/no question: a synthesis of the findings',
 };
 
-/** "Yes (medium confidence)"; undefined for a report without an answer (older reports). */
+/** "Yes (medium confidence)", or the open-question label; undefined for a report without an answer (older reports). */
 export function bottomLine(answer: Answer | undefined): string | undefined {
   if (!answer) return undefined;
+  if (answer.verdict === 'not-applicable') return VERDICT_LABEL[answer.verdict];
   return `${VERDICT_LABEL[answer.verdict]} (${answer.confidence} confidence)`;
 }
