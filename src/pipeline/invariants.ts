@@ -191,6 +191,8 @@ export function reconcileAnswer(
     // "insufficient" and "not-applicable" say how sure the engine is that nothing decides it; never "high" on nothing.
     confidence = basisClaims.length === 0 ? 'medium' : confidence;
   }
+  // A verdict the core had to correct is never held with more than low confidence.
+  if (verdict !== answer.verdict) confidence = 'low';
   const changed = verdict !== answer.verdict || confidence !== answer.confidence || basis.length !== answer.basis.length;
   // A verdict the core changed gets the core's own words, so the text cannot say what the verdict does not.
   const text = verdict === answer.verdict ? answer.text : correctedText(verdict, basisClaims, references);

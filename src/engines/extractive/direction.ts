@@ -10,7 +10,7 @@
  * caller checks alignment first).
  */
 import { stem, tokenize } from '../../text/tokens.js';
-import { exposureSign, type CompiledFacet, type CoreFacets } from './facets.js';
+import { exposureSign, NEGATIVE_AFTER, NEGATIVE_BEFORE, type CompiledFacet, type CoreFacets } from './facets.js';
 import { DOWN, NEGATION, UP } from './lexicon.js';
 
 /** What a sentence says about the exposure's effect on the outcome. */
@@ -27,7 +27,8 @@ const NULL_FINDING =
   /\b(?:no|not|nor|neither)\b[^.;]{0,40}\b(?:significant(?:ly)?|difference|differ|effect|association|associated|change|changed|benefit|reduc\w*|increas\w*|improv\w*|affect\w*|alter\w*|impact)\b|\b(?:did|does|do|was|were|is|are)\s+not\b|\b(?:similar|comparable|unchanged|unaffected|unaltered|equivalent|non-?significant|insignificant|independent of|irrespective of)\b/i;
 const INVERSE = /\b(?:inverse(?:ly)?|negative(?:ly)?)\s+(?:associat|correlat|relat)\w*/i;
 const POSITIVE_ASSOCIATION = /\b(?:positive(?:ly)?\s+)?(?:associat|correlat|linked|predict)\w*\b/i;
-const RATIO = /\b(?:odds ratio|relative risk|risk ratio|hazard ratio|rate ratio|OR|RR|HR|IRR|aOR|aHR)\b[^0-9]{0,25}(\d+(?:\.\d+)?)(?:[^0-9]{1,30}?(\d+(?:\.\d+)?)\s*(?:-|–|to|,)\s*(\d+(?:\.\d+)?))?/;
+const RATIO =
+  /\b(?:odds ratio|relative risk|risk ratio|hazard ratio|rate ratio|OR|RR|HR|IRR|aOR|aHR)\b[^0-9]{0,25}(\d+(?:\.\d+)?)(?:[^0-9]{0,12}(?:(?:9[059]|80)\s?%\s?)?(?:CI|confidence interval)?[^0-9]{0,8}?(\d+(?:\.\d+)?)\s*(?:-|–|to|,)\s*(\d+(?:\.\d+)?))?/;
 /** Tokens either side of an outcome word within which a direction word is taken to act on it. */
 const SCOPE = 6;
 
@@ -36,19 +37,27 @@ export function sentenceDirection(text: string, core: Pick<CoreFacets, 'exposure
   const tokens = tokenize(text);
   const stems = tokens.map((t) => stem(t));
   const exposure = exposureSign(stems, core.exposure);
-  const effect = effectDirection(text, tokens, stems, core.outcome);
+  const effect = effectDirection(text, tokens, stems, core.outcome, core.exposure);
   return { exposure, effect, sign: effect === undefined ? undefined : effect === 0 ? 0 : ((effect * exposure) as -1 | 1) };
 }
 
-function effectDirection(text: string, tokens: readonly string[], stems: readonly string[], outcome: CompiledFacet | undefined): -1 | 0 | 1 | undefined {
+function effectDirection(
+  text: string,
+  tokens: readonly string[],
+  stems: readonly string[],
+  outcome: CompiledFacet | undefined,
+  exposure: CompiledFacet | undefined,
+): -1 | 0 | 1 | undefined {
   const ratio = ratioDirection(text);
   const near = outcomePositions(stems, outcome);
+  const exposureSpan = exposurePositions(stems, exposure);
   let up = 0;
   let down = 0;
   let negatedDirection = false;
   stems.forEach((s, i) => {
     const dir = UP.has(s) ? 1 : DOWN.has(s) ? -1 : 0;
-    if (dir === 0) return;
+    // "deficiency", "low" next to the exposure set its sign (exposureSign), not the effect.
+    if (dir === 0 || exposureSpan.has(i)) return;
     // Outcome-scoped when the outcome is known; otherwise every direction word counts.
     if (near.length > 0 && !near.some((p) => Math.abs(p - i) <= SCOPE)) return;
     const negated = tokens.slice(Math.max(0, i - 3), i).some((t) => t.endsWith("n't") || NEGATION.has(stem(t)) || t === 'not' || t === 'no');
@@ -80,6 +89,20 @@ export function ratioDirection(text: string): -1 | 0 | 1 | undefined {
   if (point < 1) return -1;
   if (point > 1) return 1;
   return 0;
+}
+
+/** Positions of the words that modify the exposure's sign ("low vitamin D", "vitamin D deficiency"). */
+function exposurePositions(stems: readonly string[], exposure: CompiledFacet | undefined): Set<number> {
+  const out = new Set<number>();
+  if (!exposure) return out;
+  const first = exposure.anchor.stems[0]!;
+  stems.forEach((s, i) => {
+    if (s !== first && !(exposure.anchor.joined !== undefined && s === exposure.anchor.joined)) return;
+    const end = s === first ? i + exposure.anchor.stems.length - 1 : i;
+    for (let k = Math.max(0, i - 2); k < i; k++) if (NEGATIVE_BEFORE.has(stems[k]!)) out.add(k);
+    for (let k = end + 1; k <= Math.min(stems.length - 1, end + 2); k++) if (NEGATIVE_AFTER.has(stems[k]!)) out.add(k);
+  });
+  return out;
 }
 
 function outcomePositions(stems: readonly string[], outcome: CompiledFacet | undefined): number[] {

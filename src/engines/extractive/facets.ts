@@ -34,7 +34,7 @@ const COPULA_RELATIONS: readonly { re: RegExp; dir: -1 | 0 | 1; kind: Facets['ki
 
 /** Ways of saying how an exposure is given or lacking: not the exposure itself, but its sign. */
 const POSITIVE_MODIFIERS = new Set(
-  'supplementation supplement supplements supplemented therapy treatment treatments treated use usage intake administration administered exposure dose doses dosing high higher levels level concentration concentrations status overexpression activation scaling scale scaled size sizes'
+  'serum plasma circulating supplementation supplement supplements supplemented therapy treatment treatments treated use usage intake administration administered exposure dose doses dosing high higher levels level concentration concentrations status overexpression activation scaling scale scaled size sizes'
     .split(' ')
     .map((w) => stem(w)),
 );
@@ -119,7 +119,8 @@ function stripQuestion(question: string): string {
 
 /** Parses a question (or a claim) into facets. Deterministic. */
 export function parseFacets(question: string): Facets {
-  let text = stripQuestion(question);
+  // "@channel", "@U123", "#general": what a chat mention leaves after cleaning names no subject.
+  let text = stripQuestion(question.replace(/(^|\s)[@#][\p{L}\p{N}_.-]+/gu, '$1').replace(/\s+&\s+(?=\S)/g, ' ').replace(/\s+/g, ' '));
   let statement = false;
   const prefixed = PROPOSITION_PREFIX.exec(text);
   if (prefixed) {
@@ -254,15 +255,26 @@ export function isOnTopic(core: CoreFacets, textTerms: ReadonlySet<string>): boo
   return m.exposure && m.outcome;
 }
 
-/** Sign of the exposure as a text states it: -1 when it speaks of its absence or deficiency. */
+/** Words before an exposure that say it is low or absent ("low vitamin D", "lack of exercise"). */
+export const NEGATIVE_BEFORE = new Set('low lower reduced decreased lack loss absence absent deficient insufficient depleted impaired'.split(' ').map((w) => stem(w)));
+/** Words after an exposure that say it is lacking ("vitamin D deficiency", "TNF blockade"). */
+export const NEGATIVE_AFTER = new Set('deficiency deficient insufficiency depletion withdrawal knockout knockdown deletion inhibition inhibitor inhibitors blockade antagonist antagonists loss lack suppression'.split(' ').map((w) => stem(w)));
+
+/**
+ * Sign of the exposure as a text states it: -1 when a word right before its anchor says it is low or
+ * absent, or a word right after says it is lacking; effect verbs elsewhere ("reduced the risk") do not count.
+ */
 export function exposureSign(tokensStems: readonly string[], exposure: CompiledFacet | undefined): 1 | -1 {
   if (!exposure) return 1;
-  const anchor = new Set(exposure.anchor.stems);
+  const anchor = exposure.anchor.stems;
+  const first = anchor[0]!;
+  const last = anchor.at(-1)!;
   for (let i = 0; i < tokensStems.length; i++) {
-    if (!anchor.has(tokensStems[i]!)) continue;
-    for (let k = Math.max(0, i - 3); k <= Math.min(tokensStems.length - 1, i + 3); k++) {
-      if (NEGATIVE_MODIFIERS.has(tokensStems[k]!)) return -1;
-    }
+    if (tokensStems[i] !== first) continue;
+    const end = anchor.length > 1 && tokensStems[i + anchor.length - 1] === last ? i + anchor.length - 1 : i;
+    const before = tokensStems.slice(Math.max(0, i - 2), i);
+    const after = tokensStems.slice(end + 1, end + 3);
+    if (before.some((t) => NEGATIVE_BEFORE.has(t)) || after.some((t) => NEGATIVE_AFTER.has(t)) || (before.includes('of') && before.some((t) => NEGATIVE_AFTER.has(t)))) return -1;
   }
   return 1;
 }

@@ -10,10 +10,11 @@
  */
 import type { Facets } from '../engine.js';
 import type { Paper } from '../../model.js';
-import { isCompleteSentence, stripSectionLabel } from '../../text/sentences.js';
+import { isCompleteSentence } from '../../text/sentences.js';
 import { compileCoreFacets, facetMatch, type CoreFacets } from './facets.js';
 import { analyse, UNIFORM_WEIGHT, type AnalysedText } from './stance.js';
 import { assess, isFindingRole, type PreparedPaper } from './verify-model.js';
+import { withoutSectionLabel } from './roles.js';
 
 /** Probability a paper needs to count as supporting the proposition. */
 export const JUDGE_SUPPORT_THRESHOLD = 0.58;
@@ -95,7 +96,7 @@ function findingSentence(proposition: Proposition, prepared: PreparedPaper, rati
     return m.outcome && (m.exposure || (titleNamesExposure && REFERS_TO_EXPOSURE.test(prepared.sentences[i]!.text)));
   };
   const usable = (i: number) => {
-    const text = stripSectionLabel(prepared.sentences[i]!.text);
+    const text = withoutSectionLabel(prepared.sentences[i]!.text);
     return isFindingRole(prepared.roles[i]) && alignedAt(i) && isCompleteSentence(text) && text.split(' ').length >= 6 ? text : undefined;
   };
   for (const i of rationale) {

@@ -26,13 +26,15 @@ const SUBJECT_WHEN_CAPITALISED = /^[A-Z]/;
 
 const SPECIAL = [
   /\b[\p{L}][\p{L}\p{N}]*@\d+\b/gu, // pass@1, recall@10
+  /\b\d+\([\p{L}\d]+\)[\p{L}\d]*/gu, // 25(OH)D, 1,25(OH)2D
   /\b\d+(?:\.\d+)?\s?[BMKbmk]\b(?![\p{L}])/gu, // 7B, 70B, 1.5B, 500M
   /\b[\p{Lu}][\p{L}\p{N}]*(?:[-.][\p{L}\p{N}]+)+\b/gu, // GPT-4, COVID-19, IL-6, Llama-3-70B
 ];
 
 /** Splits the question into words with their original case, without punctuation or possessive 's. */
 function words(question: string): string[] {
-  return (question.match(/[\p{L}\p{N}][\p{L}\p{N}@.'’+-]*[\p{L}\p{N}]|[\p{L}\p{N}]/gu) ?? []).map((w) => w.replace(/['’]s$/u, ''));
+  // "25(OH)D" stays one word; otherwise letters and digits joined by @ . ' + -.
+  return (question.match(/\d+\([\p{L}\p{N}]+\)[\p{L}\p{N}]*|[\p{L}\p{N}][\p{L}\p{N}@.'’+-]*[\p{L}\p{N}]|[\p{L}\p{N}]/gu) ?? []).map((w) => w.replace(/['’]s$/u, ''));
 }
 
 function isCapitalisedName(word: string): boolean {

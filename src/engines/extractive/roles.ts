@@ -206,3 +206,11 @@ export function classifyFindingRoles(sentences: readonly string[]): SentenceRole
     return !g.labelled && g.role === 'methods' && reportsResult ? (own.p.results >= own.p.conclusions ? 'results' : 'conclusions') : g.role;
   });
 }
+
+/**
+ * A sentence without its section label ("CONCLUSIONS - X", "RESULTS: X", "BackgroundX" → "X"): what a
+ * claim says; the rest of the sentence is still verbatim in the paper.
+ */
+export function withoutSectionLabel(sentence: string): string {
+  return parseSectionLabel(sentence)?.text ?? sentence;
+}
