@@ -283,6 +283,19 @@ describe('the structured answer on SciFact', () => {
   });
 });
 
+describe('mentions in a question', () => {
+  // BUG (src/engines/extractive/plan-terms.ts / facets.ts): "@channel" and "@U123" (what a cleaned Slack
+  // question keeps of its mentions) become exposure terms, and "U123", the rarest, is the exposure's
+  // anchor; no sentence names it, so the question that yields vitamin D claims without the mentions
+  // yields none with them (the Slack e2e run over SciFact now answers with no claim).
+  it.fails('are not part of the exposure, so the question still finds its claims', async () => {
+    const question = 'Does vitamin D @channel & @U123 reduce fracture risk?';
+    expect(planFromQuestion(question).facets?.exposure).toEqual(['vitamin D']);
+    const synthesize = createSynthesizer({ sources: [createCorpusSource([SCIFACT.corpus])], engine: createExtractiveEngine() });
+    expect((await synthesize({ question })).claims.length).toBeGreaterThan(0);
+  });
+});
+
 describe('the quality score', () => {
   it('ranks an honest report with no claim above one whose claims are off topic', () => {
     const plan = planFromQuestion(VITAMIN_D);
