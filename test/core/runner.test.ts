@@ -154,6 +154,9 @@ describe('the job runner', () => {
     const runnerA = createJobRunner({ synthesize: realSynthesize, stores: first });
     const done = await runnerA.start(Q, origin('u1'));
     const finished: Report = await done.done;
+    // Both runners write the one active-job index; let the first finish its write (ids: []) so it
+    // cannot land after the second's and erase the stuck run from it.
+    await runnerA.close();
     const runnerB = createJobRunner({ synthesize: gate.synthesize, stores: first });
     const stuck = await runnerB.start(Q, origin('u2'));
     await new Promise((resolve) => setTimeout(resolve, 20));
