@@ -81,9 +81,10 @@ describe('synthesize (CLI contract)', () => {
     const { code, stdout } = await runCli(['--offline', '--corpus', join(FIXTURES, 'corpus/empty.jsonl'), '--format', 'json', Q]);
     expect(code).toBe(0);
     const report = ReportSchema.parse(JSON.parse(stdout));
-    expect(report).toMatchObject({ claims: [], qualityScore: 0, references: [] });
+    // Honest and empty: coverage 3, evidence 3, sources 0 (no paper read) → 2.
+    expect(report).toMatchObject({ claims: [], qualityScore: 2, references: [] });
     expect(report.gaps).toContain('No retrieved source addresses "exercise".');
-    expect(report.abstract).toMatch(/cannot answer the question from the retrieved literature\. The search returned no records\./);
+    expect(report.abstract).toMatch(/^Insufficient evidence: .*cannot say whether exercise reduces depressive symptoms in adults\. The search returned no records\./);
   });
 
   it('fails fast in one line, with a way forward, when no live source can be reached', async () => {

@@ -48,7 +48,11 @@ describe('the orchestrator', () => {
       const { verdict, confidence } = claim.verification;
       expect(verdict === 'insufficient' ? confidence < 0.5 : confidence >= 0.5).toBe(true);
     }
-    expect(report.methodology).toMatchObject({ engine: 'scripted', identified: 6, deduplicated: 6, screened: 5, included: 5, excluded: { 'off-topic': 1 } });
+    // Screening by the question's exposure: the resistance-training and yoga papers never name
+    // exercise, so they are off topic with the photosynthesis paper.
+    expect(report.methodology).toMatchObject({ engine: 'scripted', identified: 6, deduplicated: 6, screened: 3, included: 3, excluded: { 'off-topic': 3 } });
+    const onTopic = exercise.filter((p) => ['ex1', 'ex2', 'ex3'].includes(p.ids.corpus ?? '')).map((p) => p.id);
+    expect(report.references.map((r) => r.id).sort()).toEqual(onTopic.sort());
     expect(events.filter((e) => e.type === 'stage-progress' && e.stage === 'verify').at(-1)).toMatchObject({
       done: report.claims.length,
       total: report.claims.length,
@@ -144,14 +148,22 @@ describe('the orchestrator', () => {
 
   it('makes a report that says so when nothing relevant is found', async () => {
     const offTopic = exercise.filter((p) => p.ids.corpus === 'off1');
-    for (const papers of [[] as Paper[], offTopic]) {
+    for (const [papers, records] of [
+      [[] as Paper[], 'The search returned no records.'],
+      [offTopic, 'Of 1 records found, none passed screening as relevant to the question.'],
+    ] as const) {
       const report = await createSynthesizer({ sources: [fakeSource('corpus', papers)], engine: scriptedEngine() })({
         question: 'Does scaling Code Llama from 7B to 70B improve pass@1 on BigCodeBench?',
       });
       expect(report.claims).toEqual([]);
-      expect(report.qualityScore).toBe(0);
+      // Honest and empty: coverage 3, evidence 3, sources 0 (no paper read) → 2, under the 3.5 cap.
+      expect(report.qualityScore).toBe(2);
       expect(report.gaps).toContain('No retrieved source addresses "BigCodeBench".');
-      expect(report.abstract).toMatch(/cannot answer the question/);
+      // The abstract leads with the answer, then says why there is nothing to go on.
+      expect(report.answer?.verdict).toBe('insufficient');
+      expect(report.abstract.startsWith(report.answer!.text)).toBe(true);
+      expect(report.abstract).toMatch(/^Insufficient evidence: .*so this synthesis cannot say whether scaling Code Llama/);
+      expect(report.abstract).toContain(records);
       expect(ReportSchema.safeParse(report).success).toBe(true);
     }
   });

@@ -46,6 +46,26 @@ describe('renderers', () => {
     expect(md).toContain('PRISMA flow: 2 records identified → 2 after de-duplication → 2 screened in → 2 included.');
   });
 
+  it('leads the answer with the bottom line, keeps findings in a table, and shows claim-selection counts', () => {
+    const md = renderMarkdown({
+      ...report,
+      answer: { verdict: 'yes', confidence: 'medium', basis: ['c1'], text: 'Yes: one paper finds it [1].' },
+      findings: [{ paperId: 'p1', subject: 'X | 70B', measure: 'pass@1', value: '44.0%', condition: 'BigCodeBench' }],
+      methodology: { ...report.methodology, claimSelection: { sentences: 9, notFindings: 4, offTopic: 3, otherPopulation: 1, claims: 1 } },
+    });
+    const lines = md.split('\n');
+    const answerAt = lines.indexOf('## Answer');
+    expect(lines.slice(answerAt + 1).find(Boolean)).toBe('**Bottom line: Yes (medium confidence).**');
+    expect(md).toContain('## Findings');
+    expect(md).toContain('| X \\| 70B | pass@1 | 44.0% | BigCodeBench | [1] |');
+    expect(md.indexOf('## Findings')).toBeLessThan(md.indexOf('## Methodology'));
+    expect(md).toContain('Claim selection: 9 complete sentences read; 4 background, aim or method sentences, 3 findings not about');
+    // A report without an answer or findings (an older one) has neither line nor table.
+    const plain = renderMarkdown(report);
+    expect(plain).not.toContain('Bottom line');
+    expect(plain).not.toContain('## Findings');
+  });
+
   it('shortens long author lists', () => {
     expect(formatReference({ id: 'a', title: 'T', authors: ['A', 'B', 'C', 'D'] })).toBe('A, B, C et al. T.');
     expect(formatReference({ id: 'a', title: 'T?', authors: ['A', 'B', 'C', 'D'], year: 2001 })).toBe('A, B, C et al. (2001). T?');

@@ -18,17 +18,32 @@ const realSynthesize = createSynthesizer({
 const Q: RunRequest = { question: 'Does exercise reduce depressive symptoms in adults?' };
 const origin = (userId: string) => ({ platform: 'test', userId });
 
-/** A synthesize that waits until released, so tests control when runs end. */
+/**
+ * A synthesize that waits until released, so tests control when runs end. A release that comes before
+ * the next run is waiting is kept for it: with one run at a time, the next run starts only when the
+ * previous one has finished its real synthesis, however long that takes on a busy machine.
+ */
 function gatedSynthesize() {
   const gates: (() => void)[] = [];
+  let early = 0;
   const synthesize: Synthesize = async (request, options) => {
     await new Promise<void>((resolve, reject) => {
+      if (early > 0) {
+        early--;
+        resolve();
+        return;
+      }
       gates.push(resolve);
       options?.signal?.addEventListener('abort', () => reject(options.signal!.reason), { once: true });
     });
     return realSynthesize(request, options);
   };
-  return { synthesize, release: () => gates.shift()?.() };
+  const release = () => {
+    const gate = gates.shift();
+    if (gate) gate();
+    else early++;
+  };
+  return { synthesize, release };
 }
 
 const opened: Stores[] = [];
@@ -139,6 +154,9 @@ describe('the job runner', () => {
     const runnerA = createJobRunner({ synthesize: realSynthesize, stores: first });
     const done = await runnerA.start(Q, origin('u1'));
     const finished: Report = await done.done;
+    // Both runners write the one active-job index; let the first finish its write (ids: []) so it
+    // cannot land after the second's and erase the stuck run from it.
+    await runnerA.close();
     const runnerB = createJobRunner({ synthesize: gate.synthesize, stores: first });
     const stuck = await runnerB.start(Q, origin('u2'));
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -10,7 +10,7 @@ import { claimButtonId, claimSelectId, parseCustomId, retryButtonId } from '../.
 import { redactTokens } from '../../adapters/discord/messages.js';
 import { renderClaimDetail } from '../../adapters/discord/render-claim.js';
 import { renderProgress } from '../../adapters/discord/render-progress.js';
-import { renderAnswerMessage } from '../../adapters/discord/render-report.js';
+import { renderAnswerEmbeds, renderAnswerMessage } from '../../adapters/discord/render-report.js';
 import { threadName } from '../../adapters/discord/rest-writes.js';
 import { escapeDiscord, joinLinesWithin, truncateWords } from '../../adapters/discord/text.js';
 import { ConfigError } from '../../src/errors.js';
@@ -136,5 +136,18 @@ describe('renderers within limits', () => {
     const text = renderProgress(tracker.snapshot());
     expect(text.length).toBeLessThanOrEqual(2000);
     expect(text.startsWith('**Run failed** after 1.0 s')).toBe(true);
+  });
+
+  it('leads the answer embed with the bottom line when the report has an answer, even when the text is cut', () => {
+    const answer = { verdict: 'yes' as const, confidence: 'medium' as const, basis: ['c1'], text: 'Yes: two papers find that it does [1, 2].' };
+    for (const long of [false, true]) {
+      const report = { ...makeReport('0b3e8a52-5d0c-4c1e-9a55-3f7f1e2b9c14', 'Does vitamin D reduce fracture risk?', { long }), answer };
+      const [embed] = renderAnswerEmbeds(report);
+      expect(embed!.description!.startsWith('**Yes (medium confidence)**\n')).toBe(true);
+      expect(checkMessageLimits({ embeds: renderAnswerEmbeds(report) })).toEqual([]);
+    }
+    // An older report without an answer starts with the abstract itself.
+    const [plain] = renderAnswerEmbeds(makeReport('0b3e8a52-5d0c-4c1e-9a55-3f7f1e2b9c15', 'Does vitamin D reduce fracture risk?'));
+    expect(plain!.description!.startsWith('The evidence is mixed')).toBe(true);
   });
 });

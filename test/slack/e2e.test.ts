@@ -61,9 +61,13 @@ describe('/synthesize over the SciFact corpus and hostile papers', () => {
     expect(blocks[0]).toMatchObject({ type: 'header', text: { type: 'plain_text' } });
     expect((blocks[0] as { text: { text: string } }).text.text).toContain('@channel & @U123');
     const json = JSON.stringify(blocks);
-    expect(json).toMatch(/\*Answer\*\\n/);
+    // The answer section leads with the bottom line.
+    expect(json).toMatch(/\*Answer: (?:Yes|No|Mixed evidence|Insufficient evidence) \((?:low|medium|high) confidence\)\*\\n/);
     expect(json).toMatch(/\*Quality [\d.]+\/10\*/);
-    expect(json).toContain('claim_toggle:0');
+    // The claims section matches the report. (That this hostile question still yields claims is checked
+    // in test/core/answer-quality.test.ts, where it currently fails: "@U123" becomes the exposure.)
+    const claimCount = Number(/: (\d+) claims,/.exec(progress.text ?? '')?.[1]);
+    expect(json).toContain(claimCount > 0 ? 'claim_toggle:0' : 'No claims could be extracted');
     expect(json).toContain('<https://example.org/hostile-1|[1] Vitamin D &amp; calcium @channel lower');
     expect(json).not.toContain('evil.example');
 

@@ -104,6 +104,19 @@ describe('the answer message', () => {
     const message = reportMessage(makeReport({ claims: CLAIMS_PER_PAGE }));
     expect(message.blocks.filter((b) => b.type === 'actions')).toHaveLength(0);
   });
+
+  it('leads the answer section with the bottom line when the report has an answer, on every page', () => {
+    const answerText = (message: ReturnType<typeof reportMessage>) => (message.blocks[1] as { text: { text: string } }).text.text;
+    const answer = { verdict: 'mixed' as const, confidence: 'low' as const, basis: ['c1'], text: 'Mixed: one paper supports it, one contradicts it.' };
+    const report = { ...makeReport({ claims: 21, textWords: 400, hostile: true }), answer };
+    for (let page = 0; page < pageCount(report); page++) {
+      const message = reportMessage(report, { page, expanded: [] });
+      expect(answerText(message).startsWith('*Answer: Mixed evidence (low confidence)*\n')).toBe(true);
+      expect(blockProblems(message.blocks)).toEqual([]);
+    }
+    // An older report without an answer keeps the plain heading.
+    expect(answerText(reportMessage(makeReport())).startsWith('*Answer*\n')).toBe(true);
+  });
 });
 
 describe('the progress message', () => {
