@@ -88,10 +88,7 @@ describe('verification on a small corpus', () => {
   const core = compileCoreFacets(facets);
   const lean = (sentence: string) => answerLean(facets.direction, sentenceDirection(sentence, core).sign);
 
-  // BUG (src/engines/extractive/facets.ts exposureSign): "reduced" right after the exposure is read as a
-  // negative modifier of the exposure (NEGATIVE_MODIFIERS holds "reduced"), so the sign flips and a
-  // plain "X reduced Y" reads as "X raised Y". Remove `.fails` once fixed.
-  it.fails('reads a finding that states the asked effect as yes', () => {
+  it('reads a finding that states the asked effect as yes', () => {
     expect(lean('Exercise reduced depressive symptoms in adults.')).toBe(1);
   });
 

@@ -160,11 +160,7 @@ describe('the answer and findings the core checks', () => {
     expect(answer.text).toMatch(/^Insufficient evidence: .*\[1\]\.$/);
   });
 
-  // BUG (src/pipeline/invariants.ts reconcileAnswer): when the core turns a high-confidence yes into
-  // insufficient (its only basis claim is contradicted), the basis is kept and the engine's "high" stays,
-  // so the bottom line reads "Insufficient evidence (high confidence)" about a verdict the core made.
-  // Seen over test/fixtures/llm/corpus.jsonl with the extractive engine.
-  it.fails('does not keep high confidence on a verdict it corrected', () => {
+  it('does not keep high confidence on a verdict it corrected', () => {
     const { answer } = reconcileAnswer(yes(['c1']), [claim('c1', 'a', 'contradicted', ['b'])]);
     expect(answer.verdict).toBe('insufficient');
     expect(answer.confidence).not.toBe('high');

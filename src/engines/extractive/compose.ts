@@ -138,7 +138,7 @@ function structuredAnswer(
   } else if (yes.length === 0 || noWeight >= 2 * yesWeight) {
     verdict = 'no';
     basis = basisOf(no);
-    text = `No${yes.length ? ', on balance' : ''}: ${papers(no.length)} report findings against the claim that ${statement}${cites(no)}${yes.length ? `; ${papers(yes.length)} ${yes.length === 1 ? 'supports' : 'support'} it${cites(yes)}` : ''}.`;
+    text = `No${yes.length ? ', on balance' : ''}: ${papers(no.length)} ${no.length === 1 ? 'reports' : 'report'} findings against the claim that ${statement}${cites(no)}${yes.length ? `; ${papers(yes.length)} ${yes.length === 1 ? 'supports' : 'support'} it${cites(yes)}` : ''}.`;
   } else {
     verdict = 'mixed';
     basis = [...basisOf(yes), ...basisOf(no)];
