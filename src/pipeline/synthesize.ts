@@ -210,6 +210,11 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
         `The engine answered "${composition.answer.verdict}", but the claims that answer rests on do not bear it out (contradicted or missing), so the answer shown is "${answer.answer.verdict}".`,
       );
     }
+    // The abstract leads with the engine's answer; when the core corrected the answer, it leads with the correction.
+    const abstract =
+      answer && composition.answer && answer.answer.text !== composition.answer.text && composition.abstract.startsWith(composition.answer.text)
+        ? `${answer.answer.text}${composition.abstract.slice(composition.answer.text.length)}`
+        : composition.abstract;
     const findings = composition.findings ? checkFindings(composition.findings, papersById) : undefined;
     if (findings && findings.dropped > 0) {
       warnings.push(`${findings.dropped} number(s) proposed for the findings table were dropped because they were not found verbatim in the cited paper.`);
@@ -231,7 +236,7 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
       id: runId,
       question,
       title: composition.title,
-      abstract: composition.abstract,
+      abstract,
       createdAt: new Date(startedAt).toISOString(),
       // Read again after the last step, so usage the engine reports covers review and compose too.
       methodology: { ...methodology, ...(engine.methodology?.() ?? {}) },

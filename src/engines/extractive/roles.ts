@@ -189,16 +189,31 @@ const shipped = createRoleClassifier(ROLE_MODEL);
 
 const wordsOnly = createRoleClassifier(ROLE_MODEL, { decode: 'none' });
 
+/** Abstracts of at most this many sentences are classified sentence by sentence, without the flow. */
+export const SHORT_ABSTRACT = 4;
+
 /**
- * Roles for deciding what is a finding: the decoded role, except that an unlabelled sentence the
+ * Roles for deciding what is a finding: for an abstract of up to four sentences each sentence's own
+ * words; otherwise the decoded role, except that an unlabelled sentence the
  * decode calls methods counts as results when its own words say results with probability >= 0.6, or
  * when it reports a percentage with a finding cue and no aim or method cue.
  * Short abstracts (a conference paper's four sentences) often state a result second, where the
  * biomedical flow the decode learnt expects methods.
  */
 export function classifyFindingRoles(sentences: readonly string[]): SentenceRole[] {
-  const decoded = shipped(sentences);
   const local = wordsOnly(sentences);
+  // Too short for a flow (a conference abstract, a database snippet): each sentence's own words decide.
+  // Their first sentence often states the result ("X reduced Y by 20 percent compared with placebo"),
+  // which the model, trained on long abstracts, calls background: a finding cue with a number or a
+  // comparison, and no aim or method cue, makes it a result.
+  if (sentences.length <= SHORT_ABSTRACT) {
+    return local.map((g, i) => {
+      const s = sentences[i]!;
+      const stated = FINDING_CUES.test(s) && !NON_FINDING_CUES.test(s) && (/\d/.test(s) || /\b(?:than|compared|versus|vs\.?|not|no)\b/i.test(s));
+      return g.labelled || !stated || g.role === 'results' || g.role === 'conclusions' ? g.role : 'results';
+    });
+  }
+  const decoded = shipped(sentences);
   return decoded.map((g, i) => {
     const own = local[i]!;
     const findingP = own.p.results + own.p.conclusions;
