@@ -34,12 +34,25 @@ export function paperThreshold(compared: number): number {
   return 0.5 + 0.15 * (1 - 1 / Math.max(1, compared));
 }
 
-/** Caches each paper's analysis across the claims of a run (and across runs, per paper object). */
-export function createPaperCache(): (paper: Paper) => PreparedPaper {
-  const cache = new WeakMap<Paper, PreparedPaper>();
+/** Papers whose analysis a cache keeps across runs (least recently used go first). */
+export const PAPER_CACHE_SIZE = 4000;
+
+/**
+ * Caches each paper's analysis (sentences, roles, stems) across the claims of a run and across runs.
+ * Keyed by the paper's id and text, since sources hand out a fresh object for every search.
+ */
+export function createPaperCache(size = PAPER_CACHE_SIZE): (paper: Paper) => PreparedPaper {
+  const cache = new Map<string, PreparedPaper>();
   return (paper) => {
-    let prepared = cache.get(paper);
-    if (!prepared) cache.set(paper, (prepared = preparePaper(paper.title, paperSentences(paper))));
+    const key = `${paper.id}\u0000${paper.title}\u0000${paper.abstract.length}\u0000${paper.sentences?.length ?? 0}`;
+    let prepared = cache.get(key);
+    if (prepared) {
+      cache.delete(key);
+    } else {
+      prepared = preparePaper(paper.title, paperSentences(paper));
+      if (cache.size >= size) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(key, prepared);
     return prepared;
   };
 }
