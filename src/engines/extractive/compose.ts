@@ -22,6 +22,9 @@ export const MAX_TITLE_LENGTH = 150;
 
 const defaultPrepare = createPaperCache();
 
+/** Weight of a paper decided by the direction of its finding alone (a model-decided paper weighs its probability). */
+const DIRECTION_WEIGHT = 0.5;
+
 /** Shortens text at a word boundary, marking the cut with an ellipsis. */
 export function shortenAtWord(text: string, max: number): string {
   if (text.length <= max) return text;
@@ -95,7 +98,7 @@ function structuredAnswer(
   const no = deciding.filter((j) => j.lean < 0);
   // A finding contradicted by other papers still counts, but against the side it is on.
   const weight = (list: PaperJudgement[]) =>
-    list.reduce((s, j) => s + (claimFor(j)!.verification.verdict === 'contradicted' ? 0.3 : 1) * Math.max(j.support, j.contradict), 0);
+    list.reduce((s, j) => s + (claimFor(j)!.verification.verdict === 'contradicted' ? 0.3 : 1) * (j.byDirection ? DIRECTION_WEIGHT : Math.max(j.support, j.contradict)), 0);
   const yesWeight = weight(yes);
   const noWeight = weight(no);
   const statement = facets!.proposition!.replace(/\s+/g, ' ');

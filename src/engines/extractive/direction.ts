@@ -26,9 +26,10 @@ export interface Direction {
 const NULL_FINDING =
   /\b(?:no|not|nor|neither)\b[^.;]{0,40}\b(?:significant(?:ly)?|difference|differ|effect|association|associated|change|changed|benefit|reduc\w*|increas\w*|improv\w*|affect\w*|alter\w*|impact)\b|\b(?:did|does|do|was|were|is|are)\s+not\b|\b(?:similar|comparable|unchanged|unaffected|unaltered|equivalent|non-?significant|insignificant|independent of|irrespective of)\b/i;
 const INVERSE = /\b(?:inverse(?:ly)?|negative(?:ly)?)\s+(?:associat|correlat|relat)\w*/i;
-const POSITIVE_ASSOCIATION = /\b(?:positive(?:ly)?\s+)?(?:associat|correlat|linked|predict)\w*\b/i;
+// Not inside a compound ("cancer-associated fibroblasts" states no association).
+const POSITIVE_ASSOCIATION = /(?<![-\w])(?:positive(?:ly)?\s+)?(?:associat|correlat|linked|predict)\w*(?![-\w])/i;
 const RATIO =
-  /\b(?:odds ratio|relative risk|risk ratio|hazard ratio|rate ratio|OR|RR|HR|IRR|aOR|aHR)\b[^0-9]{0,25}(\d+(?:\.\d+)?)(?:[^0-9]{0,12}(?:(?:9[059]|80)\s?%\s?)?(?:CI|confidence interval)?[^0-9]{0,8}?(\d+(?:\.\d+)?)\s*(?:-|–|to|,)\s*(\d+(?:\.\d+)?))?/;
+  /\b(?:odds ratio|relative risk|risk ratio|hazard ratio|rate ratio|OR|RR|HR|IRR|aOR|aHR)\b[^0-9]{0,45}(\d+(?:\.\d+)?)(?:[^0-9]{0,12}(?:(?:9[059]|80)\s?%\s?)?(?:CI|confidence interval)?[^0-9]{0,8}?(\d+(?:\.\d+)?)\s*(?:-|–|to|,)\s*(\d+(?:\.\d+)?))?/;
 /** Tokens either side of an outcome word within which a direction word is taken to act on it. */
 const SCOPE = 6;
 
@@ -48,6 +49,8 @@ function effectDirection(
   outcome: CompiledFacet | undefined,
   exposure: CompiledFacet | undefined,
 ): -1 | 0 | 1 | undefined {
+  // "NO" in capitals is nitric oxide, not a negation.
+  text = text.replace(/\bNO\b/g, 'nitric-oxide');
   const ratio = ratioDirection(text);
   const near = outcomePositions(stems, outcome);
   const exposureSpan = exposurePositions(stems, exposure);

@@ -29,6 +29,7 @@ const COPULA_RELATIONS: readonly { re: RegExp; dir: -1 | 0 | 1; kind: Facets['ki
   { re: /\b(?:a\s+)?(?:risk factor|cause|predictor|determinant|marker)\s+(?:for|of)\b/i, dir: 1, kind: 'association' },
   { re: /\b(?:effective|beneficial|useful|protective)\s+(?:for|in|against|at)\b/i, dir: -1, kind: 'effect' },
   { re: /\b(?:harmful|detrimental)\s+(?:for|to|in)\b/i, dir: 1, kind: 'effect' },
+  { re: /\bmore\s+(?:effective|efficacious|beneficial|successful|useful)\s+than\b/i, dir: 0, kind: 'effect' },
   { re: /\b(?:better|superior|worse|inferior)\s+(?:than|to)\b/i, dir: 0, kind: 'comparison' },
 ];
 
@@ -77,26 +78,41 @@ export function namesTerm(term: FacetTerm, textTerms: ReadonlySet<string>): bool
 }
 
 /** A yes/no or effect question as a statement, and the direction it asks about. */
-function relationIn(text: string, statementMode = false): { index: number; length: number; dir: -1 | 0 | 1; kind: Facets['kind']; verb: string } | undefined {
-  let best: { index: number; length: number; dir: -1 | 0 | 1; kind: Facets['kind']; verb: string } | undefined;
+interface Relation {
+  index: number;
+  length: number;
+  dir: -1 | 0 | 1;
+  kind: Facets['kind'];
+  verb: string;
+  /** A copula relation ("associated with", "more effective than"): the statement keeps the question's "is"/"are". */
+  copula: boolean;
+}
+
+/**
+ * The relation that splits a question or claim into subject and object. After "does/do/did/can …" the
+ * verb is in its base form, so only base forms count there ("Does screening for impaired vision
+ * improve …": "improve", not "impaired").
+ */
+function relationIn(text: string, statementMode = false, baseOnly = false): Relation | undefined {
+  let best: Relation | undefined;
   for (const r of RELATIONS) {
     for (const form of r.forms) {
       const [head, ...rest] = form.split(' ');
-      const inflected = `${head}(?:s|es|d|ed|ing)?`.replace(/e\(\?:s\|es\|d\|ed\|ing\)\?$/, '(?:e|es|ed|ing)');
+      const inflected = baseOnly ? head! : `${head}(?:s|es|d|ed|ing)?`.replace(/e\(\?:s\|es\|d\|ed\|ing\)\?$/, '(?:e|es|ed|ing)');
       const re = new RegExp(`\\b${inflected}${rest.length ? `\\s+${rest.join('\\s+')}` : ''}\\b`, 'i');
       const m = re.exec(text);
       // A subject must come first ("Does X reduce Y"), so a relation at the very start does not count.
-      if (m && m.index > 0 && (!best || m.index < best.index)) best = { index: m.index, length: m[0].length, dir: r.dir, kind: r.kind, verb: m[0] };
+      if (m && m.index > 0 && (!best || m.index < best.index)) best = { index: m.index, length: m[0].length, dir: r.dir, kind: r.kind, verb: m[0], copula: false };
     }
   }
   for (const r of COPULA_RELATIONS) {
     const m = r.re.exec(text);
-    if (m && m.index > 0 && (!best || m.index < best.index)) best = { index: m.index, length: m[0].length, dir: r.dir, kind: r.kind, verb: m[0] };
+    if (m && m.index > 0 && (!best || m.index < best.index)) best = { index: m.index, length: m[0].length, dir: r.dir, kind: r.kind, verb: m[0], copula: true };
   }
   if (!best && statementMode) {
     // A claim with no verb of effect ("X shows inductive properties"): its first verb splits it.
     const m = /\s(?:is|are|was|were|has|have|had|shows?|showed|exhibits?|displays?|requires?|contains?|undergoes|undergo|can|may|does|do|did|plays?|acts?|occurs?|remains?|becomes?|binds?|targets?)\b/i.exec(text);
-    if (m && m.index > 0) best = { index: m.index, length: m[0].length, dir: 0, kind: 'effect', verb: m[0].trim() };
+    if (m && m.index > 0) best = { index: m.index, length: m[0].length, dir: 0, kind: 'effect', verb: m[0].trim(), copula: false };
   }
   return best;
 }
@@ -132,9 +148,13 @@ export function parseFacets(question: string): Facets {
   const open = !statement && !yesNo;
 
   const compare = /^(?:how\s+(?:does|do)\s+)?(.+?)\s+(?:compare[sd]?\s+(?:with|to)|versus|vs\.?|differ(?:s)?\s+from)\s+(.+)$/i.exec(body);
-  if (compare && !statement) return comparisonFacets(compare[1]!, compare[2]!);
+  const effectFirst = yesNo && compare && relationIn(compare[1]!, false, true) !== undefined;
+  if (compare && !statement && !effectFirst) return comparisonFacets(compare[1]!, compare[2]!);
 
-  const relation = open ? undefined : relationIn(body, statement);
+  const auxiliary = yesNo ? (/^\w+/.exec(text)?.[0] ?? '').toLowerCase() : '';
+  const baseForm = /^(?:does|do|did|can|could|will|would|may|might|should)$/.test(auxiliary);
+  // "Do electric vehicles reduce air pollution compared with petrol cars?" is an effect question first.
+  const relation = open ? undefined : (baseForm ? relationIn(body, statement, true) : undefined) ?? relationIn(body, statement);
   if (!relation) {
     // "What is the role of X in Y?": the topic; X and Y stand as exposure and outcome for screening only.
     const roleOf = /\b(?:role|effect|effects|impact|influence|contribution|function|mechanism)s?\s+of\s+(.+?)(?:\s+(?:in|on|for)\s+(.+))?$/i.exec(body);
@@ -150,9 +170,19 @@ export function parseFacets(question: string): Facets {
     .replace(/(?:\s+(?:does|do|did|is|are|was|were|can|could|may|might|will|would|not|no|never|significantly|strongly|directly|also))+\s*$/i, '')
     .trim();
   const object = body.slice(relation.index + relation.length).trim();
-  const [outcomeSpan, populationSpan] = object.split(POPULATION_SPLIT, 2) as [string, string | undefined];
+  const objectCore = object.split(/\s+(?:compared (?:with|to)|than|versus|vs\.?|relative to)\s+/i)[0]!;
+  const [outcomeSpan, populationSpan] = objectCore.split(POPULATION_SPLIT, 2) as [string, string | undefined];
   const [outcomeCore] = outcomeSpan.split(CONDITION_SPLIT, 1) as [string];
   const negated = /\b(?:not|no|never|n't)\b/i.test(body.slice(0, relation.index + relation.length));
+  // "Is A more effective than B for C?": A and B are compared, C is the outcome.
+  if (relation.copula && /\b(?:than|to)$/i.test(relation.verb)) {
+    const [comparator, purpose] = object.split(POPULATION_SPLIT, 2) as [string, string | undefined];
+    const a = spanTerms(subject);
+    const b = spanTerms(comparator);
+    const facets: Facets = { kind: 'effect', exposure: a, outcome: purpose ? spanTerms(purpose) : [], population: [], compared: [a, b].filter((c) => c.length > 0), direction: 0 };
+    if (yesNo) facets.proposition = toStatement(subject, relation, object, auxiliary);
+    return facets;
+  }
   const facets: Facets = {
     kind: relation.kind === 'comparison' ? 'comparison' : relation.kind,
     exposure: spanTerms(subject),
@@ -161,7 +191,8 @@ export function parseFacets(question: string): Facets {
     compared: [],
     direction: relation.dir,
   };
-  if (yesNo || statement) facets.proposition = statement ? text : toStatement(subject, relation.verb, object);
+  // The object without its comparator ("... compared with petrol cars") names the outcome; the proposition keeps it.
+  if (yesNo || statement) facets.proposition = statement ? text : toStatement(subject, relation, object, auxiliary);
   if (statement) facets.fromStatement = true;
   if (negated) facets.direction = 0;
   return facets;
@@ -186,16 +217,20 @@ function comparisonFacets(left: string, right: string): Facets {
 }
 
 /** "vitamin D supplementation" + "reduce" + "fracture risk" → "vitamin D supplementation reduces fracture risk". */
-function toStatement(subject: string, verb: string, object: string): string {
-  const [head, ...rest] = verb.split(/\s+/);
-  // "statins reduce", "vitamin D supplementation reduces": a plural subject keeps the base form.
-  const lastWord = subject.split(/\s+/).pop() ?? '';
+function toStatement(subject: string, relation: Relation, object: string, auxiliary: string): string {
+  if (relation.copula) {
+    const be = /^(?:are|were|was|is)$/.test(auxiliary) ? auxiliary : /[^sui]s$/i.test(subject.split(/\s+/).pop() ?? '') ? 'are' : 'is';
+    return `${subject} ${be} ${relation.verb} ${object}`.replace(/\s+/g, ' ').trim();
+  }
+  if (/^(?:are|were|was|is)$/.test(auxiliary)) return `${subject} ${auxiliary} ${relation.verb} ${object}`.replace(/\s+/g, ' ').trim();
+  const [head, ...rest] = relation.verb.split(/\s+/);
+  // "statins reduce", "vitamin D supplementation reduces": a plural head noun keeps the base form
+  // (the head stands before "in", "of", "for": "erythromycin use in infants causes").
+  const lastWord = subject.split(/\s+(?:in|of|for|among|with)\s+/i)[0]!.split(/\s+/).pop() ?? '';
   const plural = /[^sui]s$/i.test(lastWord) && !/^[A-Z0-9-]+$/.test(lastWord);
-  const third = plural ? head! : /(?:s|x|ch|sh)$/i.test(head!) ? `${head}es` : /[^aeiou]y$/i.test(head!) ? `${head!.slice(0, -1)}ies` : `${head}s`;
-  const conjugated = /^(?:associated|linked|related|correlated|connected|effective|beneficial|useful|protective|harmful|detrimental|better|superior|worse|inferior|a|risk|cause|predictor|determinant|marker)$/i.test(head!)
-    ? `is ${verb}`
-    : [third, ...rest].join(' ');
-  return `${subject} ${conjugated} ${object}`.replace(/\s+/g, ' ').trim();
+  const inflectedAlready = !/^(?:does|do|did|can|could|will|would|may|might|should|has|have|had)$/.test(auxiliary);
+  const third = plural || inflectedAlready ? head! : /(?:s|x|ch|sh)$/i.test(head!) ? `${head}es` : /[^aeiou]y$/i.test(head!) ? `${head!.slice(0, -1)}ies` : `${head}s`;
+  return `${subject} ${[third, ...rest].join(' ')} ${object}`.replace(/\s+/g, ' ').trim();
 }
 
 /** Compiles one facet's terms with their IDF weights; undefined for an empty facet. */

@@ -11,7 +11,9 @@
 import type { Facets } from '../engine.js';
 import type { Paper } from '../../model.js';
 import { isCompleteSentence } from '../../text/sentences.js';
-import { compileCoreFacets, facetMatch, type CoreFacets } from './facets.js';
+import { stem, termSet, tokenize } from '../../text/tokens.js';
+import { answerLean, sentenceDirection } from './direction.js';
+import { compileCoreFacets, exposureSign, facetMatch, type CoreFacets } from './facets.js';
 import { analyse, UNIFORM_WEIGHT, type AnalysedText } from './stance.js';
 import { assess, isFindingRole, type PreparedPaper } from './verify-model.js';
 import { withoutSectionLabel } from './roles.js';
@@ -37,6 +39,8 @@ export interface PaperJudgement {
   finding?: string;
   /** The paper names the question's population (true when the question names none). */
   population: boolean;
+  /** True when the direction algebra, not the model, decided the lean (it counts for less). */
+  byDirection?: boolean;
 }
 
 /** The proposition and facets a judgement needs, prepared once per run. */
@@ -45,12 +49,16 @@ export interface Proposition {
   core: CoreFacets;
   /** A quoted statement's facets are parsed less reliably: its findings need not name them. */
   loose: boolean;
+  /** What the question asks the outcome to do when the exposure is present (-1, +1, 0 any effect). */
+  asked: -1 | 0 | 1;
 }
 
 /** Prepares the question's proposition, or undefined when the question is not a yes/no one. */
 export function propositionOf(facets: Facets | undefined): Proposition | undefined {
   if (!facets?.proposition || facets.kind === 'open' || facets.kind === 'comparison') return undefined;
-  return { text: analyse(facets.proposition), core: compileCoreFacets(facets), loose: facets.fromStatement === true };
+  const core = compileCoreFacets(facets);
+  const asked = facets.direction === 0 ? 0 : ((facets.direction * exposureSign(tokenize(facets.proposition).map((t) => stem(t)), core.exposure)) as -1 | 1);
+  return { text: analyse(facets.proposition), core, loose: facets.fromStatement === true, asked };
 }
 
 /** Judges the proposition against each paper (papers in rank order). Deterministic. */
@@ -67,9 +75,23 @@ export function judgePapers(
     const population = facetMatch(proposition.core, docTerms).population;
     const finding = findingSentence(proposition, prepared, rationale);
     let lean: -1 | 0 | 1 = 0;
+    let byDirection = false;
     if (rank < JUDGE_TOP_PAPERS && finding !== undefined) {
       if (probabilities.SUPPORT >= JUDGE_SUPPORT_THRESHOLD && probabilities.SUPPORT >= probabilities.CONTRADICT) lean = 1;
       else if (probabilities.CONTRADICT >= JUDGE_CONTRADICT_THRESHOLD && probabilities.CONTRADICT > probabilities.SUPPORT) lean = -1;
+      if (!proposition.loose) {
+        // A question's facets are reliable: the finding's own direction must not say otherwise (a "no"
+        // needs a finding that reads no), and a finding naming the exposure and outcome whose direction
+        // is clear ("HR 0.69, 95% CI 0.56-0.84") decides on its own when the model is unsure.
+        const strict = facetMatch(proposition.core, termSet(finding));
+        const read = answerLean(proposition.asked, sentenceDirection(finding, proposition.core).sign);
+        if (lean === -1 && read !== -1) lean = 0;
+        else if (lean === 1 && read === -1) lean = 0;
+        else if (lean === 0 && read !== undefined && strict.exposure && strict.outcome) {
+          lean = read;
+          byDirection = true;
+        }
+      }
     }
     return {
       paper,
@@ -78,6 +100,7 @@ export function judgePapers(
       lean,
       population,
       ...(finding !== undefined ? { finding } : {}),
+      ...(byDirection ? { byDirection } : {}),
     };
   });
 }

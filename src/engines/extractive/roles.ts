@@ -227,5 +227,8 @@ export function classifyFindingRoles(sentences: readonly string[]): SentenceRole
  * claim says; the rest of the sentence is still verbatim in the paper.
  */
 export function withoutSectionLabel(sentence: string): string {
+  // Cochrane's "AUTHORS' CONCLUSIONS" (and "MAIN RESULTS") are labels too.
+  const cochrane = /^(?:AUTHORS['’]?\s+CONCLUSIONS?|MAIN RESULTS|SELECTION CRITERIA|DATA COLLECTION AND ANALYSIS|SEARCH METHODS)\s*[:.-]?\s+(?=\S)/.exec(sentence);
+  if (cochrane) return sentence.slice(cochrane[0].length);
   return parseSectionLabel(sentence)?.text ?? sentence;
 }
