@@ -16,9 +16,8 @@ import {
   type RESTPostAPIChannelMessageJSONBody,
 } from 'discord.js';
 import type { Claim, Report } from '../../src/model.js';
-import { ANSWER_BADGE, inlineClaims, INLINE_CLAIMS } from '../shared/glance.js';
+import { answerLine, inlineClaims, INLINE_CLAIMS } from '../shared/glance.js';
 import { renderBibtex } from '../../src/render/bibtex.js';
-import { bottomLine } from '../../src/render/bottom-line.js';
 import { renderJson } from '../../src/render/json.js';
 import { renderMarkdown } from '../../src/render/markdown.js';
 import { claimButtonId, claimSelectId } from './custom-id.js';
@@ -81,12 +80,6 @@ function papersLine(report: Report): string {
     .join(', ');
   const counts = `${m.included} included · ${m.identified} identified → ${m.deduplicated} unique → ${m.screened} screened`;
   return truncateWords(escapeDiscord(`${counts}. Sources: ${sources || 'none'}.`), 512);
-}
-
-/** The bottom line with its verdict badge, `✅ Yes (medium confidence)`; undefined for a report without an answer. */
-export function answerLine(report: Report): string | undefined {
-  const line = bottomLine(report.answer);
-  return line && report.answer ? `${ANSWER_BADGE[report.answer.verdict]} ${line}` : undefined;
 }
 
 /** A button per top claim, then "All claims (N)" select menus (25 claims each) when there are more. */

@@ -3,6 +3,7 @@
  * words, which claims are shown inline, and when a claim's quote would only repeat the claim.
  */
 import type { Answer, Claim, Report } from '../../src/model.js';
+import { bottomLine } from '../../src/render/bottom-line.js';
 
 /** Claims shown inline under the answer; the rest are behind "All claims (N)". */
 export const INLINE_CLAIMS = 3;
@@ -12,7 +13,7 @@ export function confidenceWords(confidence: number): 'low' | 'medium' | 'high' {
   return confidence < 0.5 ? 'low' : confidence < 0.75 ? 'medium' : 'high';
 }
 
-/** The badge of each answer verdict, as Unicode emoji (Slack writes the same ones by shortcode). */
+/** The badge of each answer verdict (Unicode emoji: they render in Slack headers, notifications and Discord alike). */
 export const ANSWER_BADGE: Record<Answer['verdict'], string> = {
   yes: '✅',
   no: '❌',
@@ -20,6 +21,12 @@ export const ANSWER_BADGE: Record<Answer['verdict'], string> = {
   insufficient: '❔',
   'not-applicable': '📝',
 };
+
+/** The bottom line with its verdict badge, `✅ Yes (medium confidence)`; undefined for a report without an answer. */
+export function answerLine(report: Pick<Report, 'answer'>): string | undefined {
+  const line = bottomLine(report.answer);
+  return line && report.answer ? `${ANSWER_BADGE[report.answer.verdict]} ${line}` : undefined;
+}
 
 /**
  * The claims shown inline, in report order: the claims the answer rests on (`answer.basis`) first,

@@ -6,8 +6,7 @@
  * {@link MAX_REPORT_BLOCKS} <= 50 whatever the report holds.
  */
 import type { Claim, Report } from '../../src/model.js';
-import { bottomLine } from '../../src/render/bottom-line.js';
-import { ANSWER_BADGE, INLINE_CLAIMS, inlineClaims } from '../shared/glance.js';
+import { answerLine, INLINE_CLAIMS, inlineClaims } from '../shared/glance.js';
 import { ACTION, pageValue } from './actions.js';
 import { citedNumbers, claimDetails, claimLine, fitLines, indexReferences, longCite, MAX_BLOCKS_PER_CLAIM, referenceUrl } from './claim-view.js';
 import { LIMITS } from './limits.js';
@@ -57,12 +56,6 @@ export function pageOfClaim(report: Report, claimId: string, current?: number): 
 }
 
 const mrkdwn = (text: string) => ({ type: 'mrkdwn', text, verbatim: true });
-
-/** The bottom line with its verdict badge, "✅ Yes (medium confidence)"; undefined for a report without an answer. */
-export function answerLine(report: Report): string | undefined {
-  const line = bottomLine(report.answer);
-  return line && report.answer ? `${ANSWER_BADGE[report.answer.verdict]} ${line}` : undefined;
-}
 
 function scoresLine(report: Report): string {
   const reviewers = report.reviews.slice(0, 10).map((r) => `${mrkdwnShort(r.reviewer, 40)} ${r.score}`).join(' · ');
