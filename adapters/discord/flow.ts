@@ -29,6 +29,8 @@ export interface RunOrigin {
   /** True when `channelId` is already a thread (no new thread can be started in it). */
   inThread: boolean;
   question: string;
+  /** The user who asked: the answer mentions them (and pings nobody else). */
+  askerId?: string;
 }
 
 /** How a run ended and whether its answer reached the channel. */
@@ -164,7 +166,7 @@ export function createRunFollower(options: RunFollowerOptions): RunFollower {
         if (failure && !snap.failed) tracker.apply({ type: 'run-failed', runId: handle.id, elapsedMs: snap.elapsedMs, ...failure });
         push();
         await coalescer.flush(handle.id);
-        if (report) await writer.send(target, await renderAnswerMessage(report));
+        if (report) await writer.send(target, await renderAnswerMessage(report, origin.askerId ? { askerId: origin.askerId } : {}));
         else if (failure) await postFailure(target, handle.id, failure.code, failure.message);
       } catch (error) {
         undelivered = isMissingPermission(error) ? 'forbidden' : 'failed';

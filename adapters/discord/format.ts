@@ -1,5 +1,7 @@
 /** Small formatting pieces shared by the Discord renderers: verdicts, citations, reference lines. */
 import type { Claim, Reference, Report } from '../../src/model.js';
+import { confidenceWords } from '../shared/glance.js';
+import { referenceLink } from '../shared/reference-link.js';
 import { escapeDiscord, truncateWords } from './text.js';
 
 /** Emoji and word for each verdict; the word is always shown, so colour or emoji is never the only cue. */
@@ -14,23 +16,31 @@ export function referenceNumbers(report: Report): Map<string, number> {
   return new Map(report.references.map((r, i) => [r.id, i + 1]));
 }
 
-/** A link to a paper: its DOI, else its URL when that is http(s). */
+/** A link to a paper: DOI, URL, PubMed, arXiv, … (see `referenceLink`), when it has one. */
 export function paperLink(ref: Reference | undefined): string | undefined {
-  if (!ref) return undefined;
-  if (ref.doi) return `https://doi.org/${encodeURI(ref.doi)}`;
-  if (ref.url && /^https?:\/\/[^\s<>]+$/.test(ref.url) && ref.url.length <= 512) return ref.url;
-  return undefined;
+  const link = referenceLink(ref);
+  // Inside `<…>` a space or `>` would end the link.
+  return link && !/[\s<>]/.test(link) ? link : undefined;
 }
 
-/** One reference as a line: `[n] Title (year) <link>` with the title escaped and shortened. */
+/**
+ * One reference as a line: `[n] Title (year) <link>` with the title escaped and shortened; a paper
+ * without a link (a local corpus) shows its id instead: `[n] Title (2012) · scifact:4983`.
+ */
 export function referenceLine(ref: Reference, n: number, titleMax = 120): string {
   const link = paperLink(ref);
   const year = ref.year ? ` (${ref.year})` : '';
   // <url> suppresses Discord's link preview.
-  return `[${n}] ${truncateWords(escapeDiscord(ref.title), titleMax)}${year}${link ? ` <${link}>` : ''}`;
+  const where = link ? ` <${link}>` : ` · ${truncateWords(escapeDiscord(ref.id), 80)}`;
+  return `[${n}] ${truncateWords(escapeDiscord(ref.title), titleMax)}${year}${where}`;
 }
 
-/** A confidence as Discord shows it: two decimals. */
+/** A claim's confidence in words, as the claim lists show it: `high confidence`. */
+export function confidenceLabel(confidence: number): string {
+  return `${confidenceWords(confidence)} confidence`;
+}
+
+/** A confidence as a claim's detail shows it: two decimals. */
 export function formatConfidence(confidence: number): string {
   return confidence.toFixed(2);
 }

@@ -22,6 +22,7 @@ import type { RunFollower } from './flow.js';
 import { failureReason, loggableError, startErrorText } from './messages.js';
 import { renderClaimDetail } from './render-claim.js';
 import { renderAnswerMessage } from './render-report.js';
+import { allowedMentions as allowedMentionsFor } from './rest-writes.js';
 import { escapeDiscord, LIMITS, truncateWords } from './text.js';
 
 /** What the interaction handler needs. */
@@ -107,20 +108,21 @@ export function createInteractionHandler(deps: InteractionDeps): (interaction: I
     const parent = await interaction.editReply({ content: parentContent(cleaned), allowedMentions });
     await follower.follow(
       handle,
-      { channelId: parent.channelId, messageId: parent.id, inThread: interaction.channel?.isThread() ?? false, question: cleaned },
+      { channelId: parent.channelId, messageId: parent.id, inThread: interaction.channel?.isThread() ?? false, question: cleaned, askerId: interaction.user.id },
       {
         async onSettled({ report, error, undelivered }) {
           // The interaction token dies after 15 minutes; later runs leave the parent as it is.
           if (now() - startedAt > tokenMs) return;
           if (undelivered && report) {
             // No Send Messages permission in the channel: the interaction's own follow-up still works.
-            const { body, files } = await renderAnswerMessage(report);
+            const { body, files } = await renderAnswerMessage(report, { askerId: interaction.user.id });
+            const users = allowedMentionsFor(body).users ?? [];
             await interaction.followUp({
               content: body.content ?? '',
               embeds: body.embeds ?? [],
               components: body.components ?? [],
               files: (files ?? []).map((f) => ({ attachment: f.data as Buffer, name: f.name })),
-              allowedMentions,
+              allowedMentions: { ...allowedMentions, users: [...users] },
             });
           }
           const text =
@@ -180,6 +182,7 @@ export function createInteractionHandler(deps: InteractionDeps): (interaction: I
       // A retry reports where the failure was reported: in that thread, or in the channel as a reply.
       inThread: true,
       question: record.request.question,
+      askerId: interaction.user.id,
     });
   };
 

@@ -55,7 +55,7 @@ export function createMentionHandler(deps: MentionDeps): (message: Message) => P
         await reply(message, startErrorText(error));
         return;
       }
-      await follower.follow(handle, { channelId: message.channelId, messageId: message.id, inThread: message.channel.isThread(), question: cleaned });
+      await follower.follow(handle, { channelId: message.channelId, messageId: message.id, inThread: message.channel.isThread(), question: cleaned, askerId: message.author.id });
     } catch (error) {
       log.error({ err: loggableError(error) }, 'mention handling failed');
     }

@@ -5,6 +5,7 @@
  */
 import type { APIEmbed } from 'discord.js';
 import type { Claim, Evidence, Report } from '../../src/model.js';
+import { quoteRepeatsClaim } from '../shared/glance.js';
 import { formatConfidence, paperLink, referenceLine, referenceNumbers, VERDICT } from './format.js';
 import { embedLength } from './render-report.js';
 import { escapeDiscord, joinLinesWithin, LIMITS, truncateWords } from './text.js';
@@ -24,10 +25,10 @@ export function renderClaimDetail(report: Report, claim: Claim): APIEmbed {
   const source = report.references.find((r) => r.id === claim.paperId);
   const sourceNumber = refs.get(claim.paperId) ?? '?';
   const link = paperLink(source);
+  const from = `[${sourceNumber}]${source ? ` ${truncateWords(escapeDiscord(source.title), 200)}` : ''}`;
+  // A claim that is its quote is shown once, as the quote.
   const description = [
-    `**${truncateWords(escapeDiscord(claim.text), 1200)}**`,
-    '',
-    `Verbatim quote from [${sourceNumber}]${source ? ` ${truncateWords(escapeDiscord(source.title), 200)}` : ''}:`,
+    ...(quoteRepeatsClaim(claim) ? [`Verbatim from ${from}:`] : [`**${truncateWords(escapeDiscord(claim.text), 1200)}**`, '', `Verbatim quote from ${from}:`]),
     `> ${truncateWords(escapeDiscord(claim.quote), QUOTE_MAX)}`,
   ].join('\n');
   const embed: APIEmbed = {

@@ -1,8 +1,9 @@
 /**
- * The final answer as a Discord message: an answer embed (title, direct answer with citations, quality
- * score with each reviewer's score, PRISMA counts, sources), a claims embed (one line per claim:
- * verdict, confidence, source), a button per claim (a select menu when there are more than 25) and
- * the full report attached as Markdown, JSON and BibTeX. Sizes are budgeted so the message always
+ * The final answer as a Discord message, readable at a glance: the content is the asker's mention and
+ * the bottom line with its verdict badge; an answer embed (title, the answer text with citations,
+ * quality score with each reviewer's score, PRISMA counts, linked sources); a claims embed with the top
+ * claims (verdict, confidence in words, source); a button per top claim and "All claims (N)" select
+ * menus for every claim; and the full report attached as Markdown, JSON and BibTeX. Sizes are budgeted so the message always
  * fits Discord's limits. https://discord.com/developers/docs/resources/message#create-message
  */
 import {
@@ -15,12 +16,12 @@ import {
   type RESTPostAPIChannelMessageJSONBody,
 } from 'discord.js';
 import type { Claim, Report } from '../../src/model.js';
+import { answerLine, inlineClaims, INLINE_CLAIMS } from '../shared/glance.js';
 import { renderBibtex } from '../../src/render/bibtex.js';
-import { bottomLine } from '../../src/render/bottom-line.js';
 import { renderJson } from '../../src/render/json.js';
 import { renderMarkdown } from '../../src/render/markdown.js';
 import { claimButtonId, claimSelectId } from './custom-id.js';
-import { formatConfidence, formatDuration, referenceLine, referenceNumbers, VERDICT } from './format.js';
+import { confidenceLabel, formatDuration, referenceLine, referenceNumbers, VERDICT } from './format.js';
 import { escapeDiscord, joinLinesWithin, LIMITS, truncateWords } from './text.js';
 
 /** A message body plus the files uploaded with it. */
@@ -29,8 +30,16 @@ export interface MessagePayload {
   files?: RawFile[];
 }
 
-/** Claims beyond this many are only in the attached report (5 select menus of 25). */
-export const MAX_CLAIMS_IN_COMPONENTS = LIMITS.actionRows * LIMITS.selectOptions;
+/** Claims beyond this many are only in the attached report (a row of top-claim buttons, then 4 select menus of 25). */
+export const MAX_CLAIMS_IN_COMPONENTS = (LIMITS.actionRows - 1) * LIMITS.selectOptions;
+
+/** Options of {@link renderAnswerMessage}. */
+export interface AnswerOptions {
+  /** The Discord user who asked: mentioned in the content, and the only user the message may ping. */
+  askerId?: string;
+}
+
+const SNOWFLAKE = /^\d{17,20}$/;
 
 const ANSWER_MAX = 1800;
 const CLAIM_LINE_MAX = 320;
@@ -47,10 +56,10 @@ export function embedLength(embed: APIEmbed): number {
   );
 }
 
-/** One line of the claims list: `**1.** ✅ supported · 0.82 · [3] text`. */
+/** One line of the claims list: `**1.** ✅ supported · high confidence · [3] text`. */
 export function claimLine(claim: Claim, index: number, refs: Map<string, number>, max = CLAIM_LINE_MAX): string {
   const v = VERDICT[claim.verification.verdict];
-  const head = `**${index + 1}.** ${v.emoji} ${v.label} · ${formatConfidence(claim.verification.confidence)} · [${refs.get(claim.paperId) ?? '?'}] `;
+  const head = `**${index + 1}.** ${v.emoji} ${v.label} · ${confidenceLabel(claim.verification.confidence)} · [${refs.get(claim.paperId) ?? '?'}] `;
   return head + truncateWords(escapeDiscord(claim.text), Math.max(20, max - head.length));
 }
 
@@ -73,40 +82,42 @@ function papersLine(report: Report): string {
   return truncateWords(escapeDiscord(`${counts}. Sources: ${sources || 'none'}.`), 512);
 }
 
+/** A button per top claim, then "All claims (N)" select menus (25 claims each) when there are more. */
 function claimsComponents(report: Report): APIActionRowComponent<APIComponentInMessageActionRow>[] {
-  const claims = report.claims.slice(0, MAX_CLAIMS_IN_COMPONENTS);
-  if (claims.length === 0) return [];
+  if (report.claims.length === 0) return [];
   const refs = referenceNumbers(report);
-  if (claims.length <= LIMITS.actionRows * LIMITS.buttonsPerRow) {
-    const rows: APIActionRowComponent<APIComponentInMessageActionRow>[] = [];
-    claims.forEach((claim, i) => {
-      if (i % LIMITS.buttonsPerRow === 0) rows.push({ type: ComponentType.ActionRow, components: [] });
-      const verdict = claim.verification.verdict;
-      rows[rows.length - 1]!.components.push({
-        type: ComponentType.Button,
-        custom_id: claimButtonId(report.id, claim.id),
-        style: verdict === 'supported' ? ButtonStyle.Success : verdict === 'contradicted' ? ButtonStyle.Danger : ButtonStyle.Secondary,
-        label: `Claim ${i + 1}: evidence`,
-      });
-    });
-    return rows;
-  }
-  const rows: APIActionRowComponent<APIComponentInMessageActionRow>[] = [];
-  for (let page = 0; page * LIMITS.selectOptions < claims.length; page++) {
-    const slice = claims.slice(page * LIMITS.selectOptions, (page + 1) * LIMITS.selectOptions);
+  const rows: APIActionRowComponent<APIComponentInMessageActionRow>[] = [
+    {
+      type: ComponentType.ActionRow,
+      components: inlineClaims(report).map((claim) => {
+        const verdict = claim.verification.verdict;
+        return {
+          type: ComponentType.Button,
+          custom_id: claimButtonId(report.id, claim.id),
+          style: verdict === 'supported' ? ButtonStyle.Success : verdict === 'contradicted' ? ButtonStyle.Danger : ButtonStyle.Secondary,
+          label: `Claim ${report.claims.indexOf(claim) + 1}: evidence`,
+        };
+      }),
+    },
+  ];
+  if (report.claims.length <= INLINE_CLAIMS) return rows;
+  const claims = report.claims.slice(0, MAX_CLAIMS_IN_COMPONENTS);
+  const menus = Math.ceil(claims.length / LIMITS.selectOptions);
+  for (let page = 0; page < menus; page++) {
     const first = page * LIMITS.selectOptions;
+    const slice = claims.slice(first, first + LIMITS.selectOptions);
     rows.push({
       type: ComponentType.ActionRow,
       components: [
         {
           type: ComponentType.StringSelect,
           custom_id: claimSelectId(report.id, page),
-          placeholder: `Show the evidence for claim ${first + 1}–${first + slice.length}`,
+          placeholder: `All claims (${report.claims.length})${menus > 1 ? `: ${first + 1}–${first + slice.length}` : ''}`,
           options: slice.map((claim, i) => ({
             label: truncateWords(`${first + i + 1}. ${claim.text}`, LIMITS.selectLabel),
             value: claim.id,
             description: truncateWords(
-              `${VERDICT[claim.verification.verdict].label} · confidence ${formatConfidence(claim.verification.confidence)} · source [${refs.get(claim.paperId) ?? '?'}]`,
+              `${VERDICT[claim.verification.verdict].label} · ${confidenceLabel(claim.verification.confidence)} · source [${refs.get(claim.paperId) ?? '?'}]`,
               LIMITS.selectDescription,
             ),
           })),
@@ -117,11 +128,9 @@ function claimsComponents(report: Report): APIActionRowComponent<APIComponentInM
   return rows;
 }
 
-/** The answer embed's text: the bottom line in bold, then the answer with its citations. */
+/** The answer embed's text: the answer with its citations (the whole abstract for an older report without one). */
 function answerDescription(report: Report): string {
-  const line = bottomLine(report.answer);
-  const text = renderAnswerText(report.abstract) || 'No answer could be written from the retrieved papers.';
-  return line ? truncateWords(`**${line}**\n${text}`, ANSWER_MAX) : text;
+  return renderAnswerText(report.answer?.text || report.abstract) || 'No answer could be written from the retrieved papers.';
 }
 
 /** The two embeds of the answer, sized so that together they stay within 6,000 characters. */
@@ -136,20 +145,28 @@ export function renderAnswerEmbeds(report: Report): APIEmbed[] {
       { name: 'Quality score', value: qualityLine(report) },
       { name: 'Papers', value: papersLine(report) },
     ],
-    footer: { text: `Report ${report.id} · ${report.methodology.engine} engine · ${formatDuration(report.timings.totalMs)}` },
+    // The report id stays in the components' custom ids only.
+    footer: { text: `${report.methodology.engine} engine · ${formatDuration(report.timings.totalMs)}` },
   };
-  const claimsTitle = `Claims (${report.claims.length})`;
+  const top = inlineClaims(report);
+  const more = report.claims.length - top.length;
+  const claimsTitle = more > 0 ? `Top claims (${top.length} of ${report.claims.length})` : `Claims (${report.claims.length})`;
   const reserveForSources = report.references.length > 0 ? 400 : 0;
   const claimsBudget = Math.min(
     LIMITS.embedDescription,
     LIMITS.embedTotal - embedLength(answer) - claimsTitle.length - reserveForSources,
   );
-  const claimLines = report.claims.map((c, i) => claimLine(c, i, refs));
+  const claimLines = top.map((c) => claimLine(c, report.claims.indexOf(c), refs));
+  const moreNote =
+    more > 0
+      ? `… and ${more} more: pick one under **All claims (${report.claims.length})** below` +
+        (report.claims.length > MAX_CLAIMS_IN_COMPONENTS ? `; claims after ${MAX_CLAIMS_IN_COMPONENTS} are only in the attached report.` : '.')
+      : undefined;
   const claims: APIEmbed = {
     title: claimsTitle,
     description:
       claimLines.length > 0
-        ? joinLinesWithin(claimLines, claimsBudget, (n) => `… and ${n} more claim(s) in the attached report.`)
+        ? joinLinesWithin([...claimLines, ...(moreNote ? [moreNote] : [])], claimsBudget, (n) => `… and ${n} more in the attached report.`)
         : 'No claims could be extracted from the retrieved papers.',
     color,
   };
@@ -176,21 +193,24 @@ export async function renderReportFiles(report: Report): Promise<RawFile[]> {
   return files;
 }
 
-/** The complete answer message (embeds, claim components, attached report files). */
-export async function renderAnswerMessage(report: Report): Promise<MessagePayload> {
+/**
+ * The complete answer message (embeds, claim components, attached report files). The content is the
+ * bottom line, after the asker's mention; `allowed_mentions` lets exactly that user be pinged, so
+ * mention syntax in user or paper text (neutralised anyway) could ping nobody.
+ */
+export async function renderAnswerMessage(report: Report, options: AnswerOptions = {}): Promise<MessagePayload> {
   const files = await renderReportFiles(report);
-  const hidden = report.claims.length - MAX_CLAIMS_IN_COMPONENTS;
-  const content =
-    `**Answer** · ${report.claims.length} claim(s) from ${report.references.length} paper(s). ` +
-    `Use the buttons to see each claim's quote and the evidence for and against it; the full report is attached.` +
-    (hidden > 0 ? ` Claims after ${MAX_CLAIMS_IN_COMPONENTS} are only in the attached report.` : '');
+  const asker = options.askerId && SNOWFLAKE.test(options.askerId) ? options.askerId : undefined;
+  const line = answerLine(report);
+  const head = line ? `**${line}**` : `**Answer** · ${report.claims.length} claim(s) from ${report.references.length} paper(s)`;
+  const content = `${asker ? `<@${asker}> ` : ''}${head}`;
   return {
     body: {
       content: truncateWords(content, LIMITS.content),
       embeds: renderAnswerEmbeds(report),
       components: claimsComponents(report),
       attachments: files.map((f, i) => ({ id: String(i), filename: f.name, description: 'Full synthesis report' })),
-      allowed_mentions: { parse: [] },
+      allowed_mentions: asker ? { parse: [], users: [asker] } : { parse: [] },
     },
     files,
   };

@@ -2,7 +2,8 @@
  * The bot-token writes of the Discord adapter, on discord.js's REST client (which queues per route
  * bucket and waits out 429s): create a thread on a message, post and edit messages in a channel or
  * thread. These routes do not expire, unlike the 15-minute interaction token, so everything after the
- * first reply goes through here. Every body carries `allowed_mentions: { parse: [] }`.
+ * first reply goes through here. Every body carries `allowed_mentions: { parse: [] }` (an answer may
+ * list its asker in `users`).
  * https://discord.com/developers/docs/resources/message and https://discord.com/developers/docs/resources/channel#start-thread-from-message
  */
 import { Routes, type APIAllowedMentions, ThreadAutoArchiveDuration, type APIChannel, type APIMessage, type REST, type RESTPatchAPIChannelMessageJSONBody, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
@@ -12,6 +13,16 @@ import { LIMITS, truncateWords } from './text.js';
 
 /** Nobody is pinged by anything the bot posts, including the author of a message it replies to. */
 export const NO_MENTIONS: APIAllowedMentions = { parse: [], replied_user: false };
+
+/**
+ * The mentions a posted message allows: none, except users the payload lists that its content
+ * mentions (the asker of an answer). Never `@everyone`, roles, or the author of a replied-to message.
+ */
+export function allowedMentions(body: RESTPostAPIChannelMessageJSONBody): APIAllowedMentions {
+  const content = body.content ?? '';
+  const users = (body.allowed_mentions?.users ?? []).filter((id) => /^\d{17,20}$/.test(id) && content.includes(`<@${id}>`));
+  return users.length > 0 ? { ...NO_MENTIONS, users } : NO_MENTIONS;
+}
 
 /** Where a run's progress and answer go: a thread, or the channel itself (replying to `replyTo`). */
 export interface RunTarget {
@@ -67,7 +78,7 @@ export function createDiscordWriter(rest: REST): DiscordWriter {
       return thread.id;
     }),
     send: (target, payload) => serial(`post:${target.channelId}`, async () => {
-      const body: RESTPostAPIChannelMessageJSONBody = { ...payload.body, allowed_mentions: NO_MENTIONS };
+      const body: RESTPostAPIChannelMessageJSONBody = { ...payload.body, allowed_mentions: allowedMentions(payload.body) };
       if (target.replyTo) body.message_reference = { message_id: target.replyTo, fail_if_not_exists: false };
       const message = (await rest.post(Routes.channelMessages(target.channelId), {
         body,

@@ -5,6 +5,8 @@
  * section stays under Block Kit's 3,000 characters whatever the paper text.
  */
 import type { Claim, Reference, Report } from '../../src/model.js';
+import { confidenceWords, quoteRepeatsClaim } from '../shared/glance.js';
+import { referenceLink } from '../shared/reference-link.js';
 import { ACTION, claimValue } from './actions.js';
 import { LIMITS } from './limits.js';
 import { link, mrkdwnShort, mrkdwnText } from './mrkdwn.js';
@@ -34,32 +36,38 @@ export function indexReferences(report: Report): ReferenceIndex {
   return { get: (paperId) => map.get(paperId) };
 }
 
-/** The URL a reference links to: its DOI, else its own URL. */
+/** The URL a reference links to (DOI, URL, PubMed, arXiv, …; see `referenceLink`). */
 export function referenceUrl(ref: Reference): string | undefined {
-  return ref.doi ? `https://doi.org/${ref.doi}` : ref.url;
+  return referenceLink(ref);
 }
 
-/** Short label for a reference: `[3] Smith 2019`. */
+/** ` · scifact:4983` for a reference without a link, so a corpus paper can still be found; else ''. */
+function unlinkedId(ref: Reference): string {
+  return referenceUrl(ref) ? '' : ` · ${mrkdwnShort(ref.id, 60)}`;
+}
+
+/** Short label for a reference: `[3] Smith 2019` (plus its id when it has no link). */
 function shortCite(entry: { ref: Reference; n: number } | undefined): string {
   if (!entry) return '[?]';
   const author = entry.ref.authors[0]?.split(/[\s,]+/).filter(Boolean).at(entry.ref.authors[0]?.includes(',') ? 0 : -1);
   const who = [author, entry.ref.year].filter(Boolean).join(' ');
-  return `[${entry.n}]${who ? ` ${mrkdwnShort(who, 40)}` : ''}`;
+  return `[${entry.n}]${who ? ` ${mrkdwnShort(who, 40)}` : ''}${unlinkedId(entry.ref)}`;
 }
 
-/** Long label for a reference: `[3] Title (2019)`. */
+/** Long label for a reference: `[3] Title (2019)` (plus its id when it has no link). */
 export function longCite(entry: { ref: Reference; n: number } | undefined, max: number = BUDGET.refLabel): string {
   if (!entry) return '[?]';
   const year = entry.ref.year ? ` (${entry.ref.year})` : '';
-  return `[${entry.n}] ${mrkdwnShort(entry.ref.title, Math.max(20, max - year.length - 6))}${year}`;
+  const id = unlinkedId(entry.ref);
+  return `[${entry.n}] ${mrkdwnShort(entry.ref.title, Math.max(20, max - year.length - id.length - 6))}${year}${id}`;
 }
 
-/** The claim's one-line summary with its expand/collapse button. */
+/** The claim's one-line summary (confidence in words, the number only when expanded) with its expand/collapse button. */
 export function claimLine(report: Report, claim: Claim, position: number, number: number, expanded: boolean, refs: ReferenceIndex): Block {
   const v = VERDICT[claim.verification.verdict];
   const source = refs.get(claim.paperId);
   const text =
-    `*${number}.* ${v.emoji} ${v.label} · ${claim.verification.confidence.toFixed(2)} · ` +
+    `*${number}.* ${v.emoji} ${v.label} · ${confidenceWords(claim.verification.confidence)} confidence · ` +
     `${mrkdwnShort(claim.text, BUDGET.line)} ${link(source && referenceUrl(source.ref), shortCite(source))}`;
   return {
     type: 'section',
@@ -96,10 +104,11 @@ export function fitLines(lines: readonly string[], max: number, overflow: (left:
 /** The two sections shown when a claim is expanded. */
 export function claimDetails(claim: Claim, number: number, refs: ReferenceIndex): Block[] {
   const source = refs.get(claim.paperId);
-  const quoteText =
-    `*Claim ${number} in full:* ${mrkdwnShort(claim.text, BUDGET.fullClaim)}\n` +
-    `*Verbatim quote* from ${link(source && referenceUrl(source.ref), longCite(source))}:\n` +
-    `>${mrkdwnShort(claim.quote, BUDGET.quote)}`;
+  const from = link(source && referenceUrl(source.ref), longCite(source));
+  // A claim that is its quote is shown once, as the quote.
+  const quoteText = quoteRepeatsClaim(claim)
+    ? `*Claim ${number}, verbatim* from ${from}:\n>${mrkdwnShort(claim.quote, BUDGET.quote)}`
+    : `*Claim ${number} in full:* ${mrkdwnShort(claim.text, BUDGET.fullClaim)}\n*Verbatim quote* from ${from}:\n>${mrkdwnShort(claim.quote, BUDGET.quote)}`;
   const evidence = claim.verification.evidence.map((e) => {
     const entry = refs.get(e.paperId);
     const stance = e.stance === 'supports' ? ':large_green_circle: Supports' : ':red_circle: Contradicts';

@@ -63,8 +63,10 @@ export function registerInteractionHandlers(app: App, deps: HandlerDeps): void {
       }
       const stored = await state.getView(channel, ts);
       const current: ReportView = stored && stored.reportId === reportId ? stored : { page: 0, expanded: [] };
-      const next = change(report, current);
-      if (!next) return;
+      const changed = change(report, current);
+      if (!changed) return;
+      // The asker stays mentioned: the view remembers who asked.
+      const next: ReportView = { ...changed, ...(current.askerId ? { askerId: current.askerId } : {}) };
       await replace(click, reportMessage(report, next));
       await state.setView(channel, ts, { reportId, ...next });
     });
@@ -87,7 +89,7 @@ export function registerInteractionHandlers(app: App, deps: HandlerDeps): void {
     const ids = parseClaimValue(value);
     if (!ids) return;
     await redraw(click, ids.reportId, (report, view) => {
-      const page = pageOfClaim(report, ids.claimId);
+      const page = pageOfClaim(report, ids.claimId, view.page);
       if (page === undefined) return undefined;
       const open = view.expanded.includes(ids.claimId);
       return { page, expanded: open ? view.expanded.filter((id) => id !== ids.claimId) : [...view.expanded, ids.claimId] };

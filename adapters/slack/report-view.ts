@@ -1,24 +1,28 @@
 /**
- * The answer message in Block Kit: title, the direct answer with its citations, quality and reviewer
- * scores, the references the answer cites, then one page of claims (one line each, expandable to the
- * evidence) with "More claims" paging. The block count is bounded by construction:
+ * The answer message in Block Kit, readable at a glance: the bottom line with its verdict badge as the
+ * header, the asker mentioned with the answer and its citations, the title with quality and reviewer
+ * scores, the references the answer cites (linked), then the top claims (one line each, expandable to
+ * the evidence) and "All claims (N)", which pages through every claim. The block count is bounded by construction:
  * {@link MAX_REPORT_BLOCKS} <= 50 whatever the report holds.
  */
-import type { Report } from '../../src/model.js';
-import { bottomLine } from '../../src/render/bottom-line.js';
+import type { Claim, Report } from '../../src/model.js';
+import { answerLine, INLINE_CLAIMS, inlineClaims } from '../shared/glance.js';
 import { ACTION, pageValue } from './actions.js';
 import { citedNumbers, claimDetails, claimLine, fitLines, indexReferences, longCite, MAX_BLOCKS_PER_CLAIM, referenceUrl } from './claim-view.js';
 import { LIMITS } from './limits.js';
-import { link, mrkdwnShort, plainShort } from './mrkdwn.js';
+import { isUserId, link, mentionUser, mrkdwnShort, plainShort } from './mrkdwn.js';
 import type { SlackMessage } from './progress-view.js';
 
-/** Which page of claims a message shows and which claims are expanded. */
+/** Which page of claims a message shows, which claims are expanded, and who asked (mentioned). */
 export interface ReportView {
+  /** 0: the answer at a glance with the top claims; from 1: every claim, {@link CLAIMS_PER_PAGE} a page. */
   page: number;
   expanded: readonly string[];
+  /** The Slack user who asked; the answer mentions them. */
+  askerId?: string;
 }
 
-/** Claims shown per page. */
+/** Claims shown per page of the full list. */
 export const CLAIMS_PER_PAGE = 8;
 
 /** Blocks outside the claims: header, answer, scores, references, divider, claims heading, paging, footer. */
@@ -28,15 +32,27 @@ const FIXED_BLOCKS = 8;
 export const MAX_REPORT_BLOCKS = FIXED_BLOCKS + CLAIMS_PER_PAGE * MAX_BLOCKS_PER_CLAIM;
 if (MAX_REPORT_BLOCKS > LIMITS.blocks) throw new Error('report view: page size breaks the 50-block limit');
 
-/** Number of claim pages (at least 1). */
+/** Number of pages: the glance, then the full list when there are more claims than the glance shows. */
 export function pageCount(report: Report): number {
-  return Math.max(1, Math.ceil(report.claims.length / CLAIMS_PER_PAGE));
+  return report.claims.length > INLINE_CLAIMS ? 1 + Math.ceil(report.claims.length / CLAIMS_PER_PAGE) : 1;
 }
 
-/** The page that shows a claim, or undefined for an unknown claim id. */
-export function pageOfClaim(report: Report, claimId: string): number | undefined {
+/** The claims a page shows. */
+function claimsOnPage(report: Report, page: number): Claim[] {
+  if (page === 0) return inlineClaims(report);
+  return report.claims.slice((page - 1) * CLAIMS_PER_PAGE, page * CLAIMS_PER_PAGE);
+}
+
+/**
+ * The page to show a claim on: `current` when it already shows the claim, else the glance for a top
+ * claim, else its page of the full list; undefined for an unknown claim id.
+ */
+export function pageOfClaim(report: Report, claimId: string, current?: number): number | undefined {
   const index = report.claims.findIndex((c) => c.id === claimId);
-  return index < 0 ? undefined : Math.floor(index / CLAIMS_PER_PAGE);
+  if (index < 0) return undefined;
+  if (current !== undefined && current < pageCount(report) && claimsOnPage(report, current).some((c) => c.id === claimId)) return current;
+  if (inlineClaims(report).some((c) => c.id === claimId)) return 0;
+  return 1 + Math.floor(index / CLAIMS_PER_PAGE);
 }
 
 const mrkdwn = (text: string) => ({ type: 'mrkdwn', text, verbatim: true });
@@ -56,9 +72,9 @@ function scoresLine(report: Report): string {
   );
 }
 
-function referencesSection(report: Report): Record<string, unknown> {
+function referencesSection(report: Report, answerText: string): Record<string, unknown> {
   const refs = indexReferences(report);
-  const cited = citedNumbers(report.abstract).filter((n) => n >= 1 && n <= report.references.length);
+  const cited = citedNumbers(answerText).filter((n) => n >= 1 && n <= report.references.length);
   const numbers = cited.length > 0 ? cited : report.references.slice(0, 5).map((_, i) => i + 1);
   const lines = numbers.map((n) => {
     const entry = refs.get(report.references[n - 1]!.id)!;
@@ -71,58 +87,70 @@ function referencesSection(report: Report): Record<string, unknown> {
   return { type: 'section', text: mrkdwn(`${heading}\n${body}`) };
 }
 
-/** Renders the report message for a view (the page is clamped to the pages that exist). */
+function claimsHeading(report: Report, page: number, shown: number): string {
+  const n = report.claims.length;
+  if (n === 0) return '*Claims*\nNo claims could be extracted from the included papers.';
+  const columns = ' · verdict · confidence · claim · source';
+  if (page === 0) return n > shown ? `*Top claims* (${shown} of ${n})${columns}` : `*Claims*${columns}`;
+  const first = (page - 1) * CLAIMS_PER_PAGE;
+  return `*All claims* ${first + 1}–${first + shown} of ${n}${columns}`;
+}
+
+function pagingButtons(report: Report, page: number, pages: number): Record<string, unknown>[] {
+  const n = report.claims.length;
+  const button = (suffix: string, text: string, to: number) => ({
+    type: 'button',
+    action_id: `${ACTION.page}:${suffix}`,
+    text: { type: 'plain_text', text },
+    value: pageValue(report.id, to),
+  });
+  if (page === 0) return [button('all', `All claims (${n})`, 1)];
+  const elements = [button('prev', page === 1 ? 'Top claims' : 'Previous claims', page - 1)];
+  if (page < pages - 1) {
+    const next = Math.min(n, (page + 1) * CLAIMS_PER_PAGE);
+    elements.push(button('next', `More claims (${page * CLAIMS_PER_PAGE + 1}–${next} of ${n})`, page + 1));
+  }
+  return elements;
+}
+
+/**
+ * Renders the report message for a view (the page is clamped to the pages that exist). The header is
+ * the bottom line with its badge, and so is the fallback `text` that notifications and screen readers
+ * use; the answer mentions the asker; report ids appear only in button values.
+ */
 export function reportMessage(report: Report, view: ReportView = { page: 0, expanded: [] }): SlackMessage {
   const pages = pageCount(report);
   const page = Math.min(Math.max(0, view.page), pages - 1);
   const refs = indexReferences(report);
-  const line = bottomLine(report.answer);
-  // The bottom line leads: "Answer: Yes (medium confidence)", then the answer with its citations.
-  const answerHeading = line ? `*Answer: ${line}*\n` : '*Answer*\n';
+  const line = answerLine(report);
+  const mention = view.askerId && isUserId(view.askerId) ? `${mentionUser(view.askerId)} ` : '';
+  const answerText = report.answer?.text || report.abstract;
+  const answerHeading = line ? '' : '*Answer*\n';
+  const title = mrkdwnShort(report.title, 300);
   const blocks: Record<string, unknown>[] = [
-    { type: 'header', text: { type: 'plain_text', text: plainShort(report.title, LIMITS.header) } },
-    { type: 'section', text: mrkdwn(`${answerHeading}${mrkdwnShort(report.abstract, LIMITS.sectionText - answerHeading.length)}`) },
-    { type: 'context', elements: [mrkdwn(scoresLine(report))] },
-    referencesSection(report),
+    { type: 'header', text: { type: 'plain_text', text: plainShort(line ?? report.title, LIMITS.header), emoji: true } },
+    { type: 'section', text: mrkdwn(`${answerHeading}${mention}${mrkdwnShort(answerText, LIMITS.sectionText - answerHeading.length - mention.length)}`) },
+    { type: 'context', elements: [mrkdwn(`${line ? `${title}\n` : ''}${scoresLine(report)}`)] },
+    referencesSection(report, answerText),
     { type: 'divider' },
   ];
 
-  const first = page * CLAIMS_PER_PAGE;
-  const claims = report.claims.slice(first, first + CLAIMS_PER_PAGE);
-  const range = report.claims.length > CLAIMS_PER_PAGE ? ` ${first + 1}–${first + claims.length} of ${report.claims.length}` : '';
-  blocks.push({
-    type: 'section',
-    text: mrkdwn(
-      report.claims.length === 0
-        ? '*Claims*\nNo claims could be extracted from the included papers.'
-        : `*Claims*${range} · verdict · confidence · claim · source`,
-    ),
-  });
+  const claims = claimsOnPage(report, page);
+  blocks.push({ type: 'section', text: mrkdwn(claimsHeading(report, page, claims.length)) });
   claims.forEach((claim, i) => {
+    const number = report.claims.indexOf(claim) + 1;
     const expanded = view.expanded.includes(claim.id);
-    blocks.push(claimLine(report, claim, i, first + i + 1, expanded, refs));
-    if (expanded) blocks.push(...claimDetails(claim, first + i + 1, refs));
+    blocks.push(claimLine(report, claim, i, number, expanded, refs));
+    if (expanded) blocks.push(...claimDetails(claim, number, refs));
   });
 
-  if (pages > 1) {
-    const elements: Record<string, unknown>[] = [];
-    if (page > 0) {
-      elements.push({ type: 'button', action_id: `${ACTION.page}:prev`, text: { type: 'plain_text', text: 'Previous claims' }, value: pageValue(report.id, page - 1) });
-    }
-    if (page < pages - 1) {
-      const next = Math.min(report.claims.length, (page + 2) * CLAIMS_PER_PAGE);
-      elements.push({
-        type: 'button',
-        action_id: `${ACTION.page}:next`,
-        text: { type: 'plain_text', text: `More claims (${(page + 1) * CLAIMS_PER_PAGE + 1}–${next} of ${report.claims.length})` },
-        value: pageValue(report.id, page + 1),
-      });
-    }
-    blocks.push({ type: 'actions', elements });
-  }
+  if (pages > 1) blocks.push({ type: 'actions', elements: pagingButtons(report, page, pages) });
   blocks.push({
     type: 'context',
-    elements: [mrkdwn(`Report \`${mrkdwnShort(report.id, 80)}\` · ${mrkdwnShort(report.methodology.engine, 40)} engine · the full report (Markdown, BibTeX) is attached below`)],
+    elements: [mrkdwn(`${mrkdwnShort(report.methodology.engine, 40)} engine · the full report (Markdown, BibTeX) is attached below`)],
   });
-  return { text: `Answer: ${mrkdwnShort(report.title, 200)}`, blocks };
+  // What notifications and screen readers get: the bottom line first, then what was asked and by whom.
+  const asked = `“${mrkdwnShort(report.question, 200)}”${mention ? `, asked by ${mention.trim()}` : ''}`;
+  const text = line ? `${line} · ${asked}` : `Answer: ${asked}`;
+  return { text, blocks };
 }

@@ -122,9 +122,11 @@ export function createRunSessions(options: RunSessionOptions): RunSessions {
   };
 
   const postAnswer = async (jobId: string, place: RunPlace, report: Report) => {
-    const message = reportMessage(report);
+    // The answer mentions the asker, so they are notified when it is ready.
+    const view = { page: 0, expanded: [], askerId: place.userId };
+    const message = reportMessage(report, view);
     const { ts, channel } = await post(place, message, 'answer');
-    await state.setView(channel, ts, { reportId: report.id, page: 0, expanded: [] });
+    await state.setView(channel, ts, { reportId: report.id, ...view });
     const files = [{ filename: `synthesis-${report.id.slice(0, 8)}.md`, title: 'Full report (Markdown)', content: renderMarkdown(report) }];
     const bib = await renderBibtex(report.references).catch((error: unknown) => {
       log.warn({ err: error, jobId }, 'could not render BibTeX');

@@ -7,7 +7,7 @@ import type { Keyv } from 'keyv';
 import { z } from 'zod';
 import type { ReportView } from './report-view.js';
 
-const ViewSchema = z.object({ reportId: z.string(), page: z.number().int().nonnegative(), expanded: z.array(z.string()) });
+const ViewSchema = z.object({ reportId: z.string(), page: z.number().int().nonnegative(), expanded: z.array(z.string()), askerId: z.string().optional() });
 
 /** The view of one answer message. */
 export type StoredView = ReportView & { reportId: string };
@@ -53,7 +53,12 @@ export function createSlackState(store: Keyv<unknown>, now: () => number = Date.
       return parsed.success ? parsed.data : undefined;
     },
     async setView(channel, ts, view) {
-      await store.set(`slack:view:${channel}:${ts}`, { reportId: view.reportId, page: view.page, expanded: [...view.expanded] });
+      await store.set(`slack:view:${channel}:${ts}`, {
+        reportId: view.reportId,
+        page: view.page,
+        expanded: [...view.expanded],
+        ...(view.askerId ? { askerId: view.askerId } : {}),
+      });
     },
     serialize(key, task) {
       const previous = chains.get(key) ?? Promise.resolve();

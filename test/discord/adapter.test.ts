@@ -61,10 +61,16 @@ describe('/synthesize', () => {
     expect(main!.description).toContain('[1, 2]');
     expect(main!.fields!.find((f) => f.name === 'Quality score')!.value).toBe('**6.5/10** · coverage 8/10 · evidence 5.5/10 · sources 6/10');
     expect(claims!.description.split('\n')).toEqual([
-      expect.stringMatching(/^\*\*1\.\*\* ✅ supported · 0\.80 · \[1\] Claim 1:/),
-      expect.stringMatching(/^\*\*2\.\*\* ❌ contradicted · 0\.80 · \[2\] Claim 2:/),
-      expect.stringMatching(/^\*\*3\.\*\* ❔ insufficient evidence · 0\.30 · \[3\] Claim 3:/),
+      expect.stringMatching(/^\*\*1\.\*\* ✅ supported · high confidence · \[1\] Claim 1:/),
+      expect.stringMatching(/^\*\*2\.\*\* ❌ contradicted · high confidence · \[2\] Claim 2:/),
+      expect.stringMatching(/^\*\*3\.\*\* ❔ insufficient evidence · low confidence · \[3\] Claim 3:/),
     ]);
+    // The asker is told: mentioned in the content, and the only user the message may ping.
+    expect(content(answer).startsWith('<@400000000000000001> ')).toBe(true);
+    expect(answer.body!.allowed_mentions).toEqual({ parse: [], replied_user: false, users: ['400000000000000001'] });
+    // The report id is only in the components' custom ids.
+    const visible = JSON.stringify([content(answer), answer.body!.embeds]);
+    expect(visible).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
     const buttons = (answer.body!.components as { components: { custom_id: string }[] }[]).flatMap((row) => row.components);
     expect(buttons.map((b) => b.custom_id)).toEqual(['c1', 'c2', 'c3'].map((c) => expect.stringMatching(new RegExp(`^claim:[0-9a-f-]{36}:${c}$`))));
     const md = answer.files.find((f) => f.name.endsWith('.md'))!;
@@ -114,12 +120,16 @@ describe('/synthesize', () => {
     h.fake.dispatchCommand({ question: QUESTION });
     const answer = await h.fake.waitFor(() => h.fake.requests.find(isAnswer));
     const rows = answer.body!.components as { components: { type: number; custom_id: string; options: { value: string }[] }[] }[];
-    expect(rows.map((r) => r.components[0]!.type)).toEqual([3, 3]);
-    expect(rows.flatMap((r) => r.components[0]!.options.map((o) => o.value))).toHaveLength(40);
-    const claims = (answer.body!.embeds as { description: string }[])[1]!.description;
-    expect(claims).toMatch(/… and \d+ more claim\(s\) in the attached report\.$/);
+    // A button per top claim, then "All claims (40)" in two menus of at most 25.
+    expect(rows.map((r) => r.components.map((c) => c.type))).toEqual([[2, 2, 2], [3], [3]]);
+    expect(rows.slice(1).map((r) => (r.components[0] as unknown as { placeholder: string }).placeholder)).toEqual(['All claims (40): 1–25', 'All claims (40): 26–40']);
+    expect(rows.slice(1).flatMap((r) => r.components[0]!.options.map((o) => o.value))).toHaveLength(40);
+    const claims = (answer.body!.embeds as { title: string; description: string }[])[1]!;
+    expect(claims.title).toBe('Top claims (3 of 40)');
+    expect(claims.description.split('\n')).toHaveLength(4);
+    expect(claims.description).toMatch(/\n… and 37 more: pick one under \*\*All claims \(40\)\*\* below\.$/);
     const message = [...h.fake.messages.values()].find((m) => m.embeds.length > 0)!;
-    h.fake.dispatchComponent({ messageId: message.id, customId: rows[1]!.components[0]!.custom_id, values: ['c33'] });
+    h.fake.dispatchComponent({ messageId: message.id, customId: rows[2]!.components[0]!.custom_id, values: ['c33'] });
     const edit = await h.fake.waitFor(() => h.fake.calls('PATCH /webhooks/:id/:token/messages/@original').find((r) => r.body?.embeds));
     expect((edit.body!.embeds as { title: string }[])[0]!.title).toMatch(/^Claim 33: /);
     // The fake rejects (and records) anything over a limit or off the spec: nothing was.
@@ -202,7 +212,8 @@ describe('failures', () => {
     for (const post of posts) {
       expect(post.path).toBe(`/channels/${h.fake.channelId}/messages`);
       expect(post.body!.message_reference).toMatchObject({ message_id: interaction.originalId });
-      expect(post.body!.allowed_mentions).toEqual({ parse: [], replied_user: false });
+      // Replies ping nobody; the answer may ping its asker only.
+      expect(post.body!.allowed_mentions).toEqual({ parse: [], replied_user: false, ...(post === answer ? { users: ['400000000000000001'] } : {}) });
     }
     expect(content(posts[0]!)).toMatch(/^ℹ️ I cannot create threads in this channel \(the bot lacks the Create Public Threads permission\)/);
     expect(answer.body!.embeds).toHaveLength(2);
@@ -215,6 +226,8 @@ describe('failures', () => {
     h.fake.dispatchCommand({ question: QUESTION });
     const followUp = await h.fake.waitFor(() => h.fake.calls('POST /webhooks/:id/:token')[0]);
     expect((followUp.body!.embeds as unknown[]).length).toBe(2);
+    expect(content(followUp).startsWith('<@400000000000000001> ')).toBe(true);
+    expect(followUp.body!.allowed_mentions).toMatchObject({ parse: [], users: ['400000000000000001'] });
     expect(followUp.files.map((f) => f.name.split('.').pop())).toEqual(['md', 'json', 'bib']);
     const parent = await h.fake.waitFor(() => h.fake.calls('PATCH /webhooks/:id/:token/messages/@original').find((r) => content(r).includes('Send Messages')));
     expect(content(parent)).toMatch(/^⚠️ \*\*Researched:\*\*/);

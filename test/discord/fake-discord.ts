@@ -81,6 +81,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const commands = new Map<string, Record<string, unknown>>();
   const requests: RecordedRequest[] = [];
   const problems: string[] = [];
+  /** Users who ran a command, clicked or wrote a message: the only ones an answer may ping. */
+  const askers = new Set<string>();
   const forbiddenThreadChannels = new Set<string>();
   const forbiddenSendChannels = new Set<string>();
   const sockets = new Set<{ ws: WebSocket; seq: number; ready: boolean }>();
@@ -112,7 +114,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     if (message) {
       errors.push(...checkMessageLimits(message));
       const postsSomething = ['content', 'embeds', 'components'].some((k) => k in message);
-      if (postsSomething) errors.push(...checkNoMentions(message));
+      if (postsSomething) errors.push(...checkNoMentions(message, askers));
     }
     return errors;
   };
@@ -318,6 +320,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     /** Dispatches `/synthesize` as INTERACTION_CREATE; returns the interaction's id and token. */
     dispatchCommand(opts: { question: string; userId?: string; channelId?: string; yearFrom?: number; yearTo?: number; maxPapers?: number }) {
       const state = newInteraction(opts.channelId ?? channelId);
+      askers.add(opts.userId ?? '400000000000000001');
       const options: { name: string; type: number; value: string | number }[] = [{ name: 'question', type: 3, value: opts.question }];
       if (opts.yearFrom !== undefined) options.push({ name: 'year_from', type: 4, value: opts.yearFrom });
       if (opts.yearTo !== undefined) options.push({ name: 'year_to', type: 4, value: opts.yearTo });
@@ -331,6 +334,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       if (!msg) throw new Error(`no message ${opts.messageId}`);
       const state = newInteraction(msg.channel_id);
       state.originalId = msg.id;
+      askers.add(opts.userId ?? '400000000000000001');
       const data = opts.values ? { custom_id: opts.customId, component_type: 3, values: opts.values } : { custom_id: opts.customId, component_type: 2 };
       dispatch('INTERACTION_CREATE', { ...interactionBase(state, opts.userId ?? '400000000000000001', 3), message: msg, data });
       return state;
@@ -338,6 +342,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     /** A user posts a message (e.g. mentioning the bot) as MESSAGE_CREATE. */
     dispatchMessage(opts: { content: string; userId?: string; channelId?: string }) {
       const author = humanUser(opts.userId ?? '400000000000000001');
+      askers.add(author.id);
       const mentions = opts.content.includes(`<@${botUser.id}>`) ? [botUser] : [];
       const msg = createMessage({ id: P.snowflake(), channelId: opts.channelId ?? channelId, guildId, author, content: opts.content, mentions });
       const { user: _omit, ...partialMember } = P.member(author);

@@ -135,13 +135,23 @@ export function checkMessageLimits(body: Record<string, unknown>): string[] {
   return errors;
 }
 
-/** The bot's rule: anything it posts can mention nobody. */
-export function checkNoMentions(body: Record<string, unknown>): string[] {
+/**
+ * The bot's rule: anything it posts can mention nobody, except that an answer may ping the user who
+ * asked (one of `askers`), and only when its content mentions them.
+ */
+export function checkNoMentions(body: Record<string, unknown>, askers: ReadonlySet<string> = new Set()): string[] {
   const allowed = body.allowed_mentions as { parse?: unknown[]; users?: unknown[]; roles?: unknown[]; replied_user?: boolean } | undefined;
   if (!allowed) return ['allowed_mentions missing'];
   const errors: string[] = [];
   if (!Array.isArray(allowed.parse) || allowed.parse.length > 0) errors.push('allowed_mentions.parse is not []');
-  if ((allowed.users?.length ?? 0) > 0 || (allowed.roles?.length ?? 0) > 0) errors.push('allowed_mentions lists users or roles');
+  if ((allowed.roles?.length ?? 0) > 0) errors.push('allowed_mentions lists roles');
+  const users = allowed.users ?? [];
+  if (users.length > 1) errors.push('allowed_mentions lists more than one user');
+  const content = typeof body.content === 'string' ? body.content : '';
+  for (const user of users) {
+    if (typeof user !== 'string' || !askers.has(user)) errors.push(`allowed_mentions lists ${String(user)}, who asked nothing`);
+    else if (!content.includes(`<@${user}>`)) errors.push(`allowed_mentions lists ${user}, whom the content does not mention`);
+  }
   if (allowed.replied_user === true) errors.push('allowed_mentions.replied_user is true');
   return errors;
 }

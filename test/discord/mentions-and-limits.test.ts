@@ -50,19 +50,21 @@ describe('@mentions', () => {
 });
 
 describe('safety', () => {
-  it('neutralises mentions and markdown in questions and paper text; every message allows no mentions', async () => {
+  it('neutralises mentions and markdown in questions and paper text; nothing can ping anyone but the asker', async () => {
     const h = await harness({ synthesize: scriptedSynthesize() });
     const hostile = 'Does @everyone <@123456789012345678> <@&223456789012345678> **really** [click](https://evil.example) matter?';
-    h.fake.dispatchCommand({ question: hostile });
+    h.fake.dispatchCommand({ question: hostile, userId: '400000000000000009' });
     const answer = await h.fake.waitFor(() => h.fake.requests.find(isAnswer));
     const researching = h.fake.calls('PATCH /webhooks/:id/:token/messages/@original')[0]!;
     expect(content(researching)).toContain('@123456789012345678 @223456789012345678 \\*\\*really\\*\\* \\[click](https://evil.example)');
+    // The one live mention anywhere is the asker's, at the head of the answer.
     const everything = JSON.stringify(h.fake.requests.map((r) => r.body));
-    expect(everything).not.toMatch(/<@&?!?\d+>/);
-    for (const r of h.fake.requests.filter((r) => r.body && ('content' in r.body || 'embeds' in r.body))) {
+    expect([...everything.matchAll(/<@&?!?\d+>/g)].map((m) => m[0])).toEqual(['<@400000000000000009>']);
+    expect(content(answer).startsWith('<@400000000000000009> ')).toBe(true);
+    for (const r of h.fake.requests.filter((r) => r !== answer && r.body && ('content' in r.body || 'embeds' in r.body))) {
       expect(r.body!.allowed_mentions, r.route).toEqual({ parse: [], replied_user: false });
     }
-    expect(answer.body!.allowed_mentions).toEqual({ parse: [], replied_user: false });
+    expect(answer.body!.allowed_mentions).toEqual({ parse: [], replied_user: false, users: ['400000000000000009'] });
     expect(h.fake.problems).toEqual([]);
   });
 });

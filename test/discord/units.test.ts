@@ -3,6 +3,7 @@
  * ids, and the renderers' limits on extreme reports, checked against the official spec as well.
  */
 import { readFileSync } from 'node:fs';
+import { AllowedMentionsTypes } from 'discord.js';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DiscordEnvSchema, loadDiscordConfig } from '../../adapters/discord/config.js';
@@ -10,12 +11,14 @@ import { claimButtonId, claimSelectId, parseCustomId, retryButtonId } from '../.
 import { redactTokens } from '../../adapters/discord/messages.js';
 import { renderClaimDetail } from '../../adapters/discord/render-claim.js';
 import { renderProgress } from '../../adapters/discord/render-progress.js';
-import { renderAnswerEmbeds, renderAnswerMessage } from '../../adapters/discord/render-report.js';
+import { renderAnswerMessage } from '../../adapters/discord/render-report.js';
+import { allowedMentions } from '../../adapters/discord/rest-writes.js';
+import type { Answer, Report } from '../../src/model.js';
 import { threadName } from '../../adapters/discord/rest-writes.js';
 import { escapeDiscord, joinLinesWithin, truncateWords } from '../../adapters/discord/text.js';
 import { ConfigError } from '../../src/errors.js';
 import { createProgressTracker } from '../../src/progress.js';
-import { checkMessageLimits, createSpecValidator } from './fake-validate.js';
+import { checkMessageLimits, checkNoMentions, createSpecValidator } from './fake-validate.js';
 import { makeReport } from './scripted.js';
 
 const TOKEN = 'MTAwMDAwMDAwMDAwMDAwMDQy.GfakeA.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx';
@@ -138,16 +141,108 @@ describe('renderers within limits', () => {
     expect(text.startsWith('**Run failed** after 1.0 s')).toBe(true);
   });
 
-  it('leads the answer embed with the bottom line when the report has an answer, even when the text is cut', () => {
-    const answer = { verdict: 'yes' as const, confidence: 'medium' as const, basis: ['c1'], text: 'Yes: two papers find that it does [1, 2].' };
+  const ID = '0b3e8a52-5d0c-4c1e-9a55-3f7f1e2b9c14';
+  const ASKER = '400000000000000001';
+  const QUESTION = 'Does vitamin D reduce fracture risk?';
+  const answer: Answer = { verdict: 'yes', confidence: 'medium', basis: ['c1'], text: 'Yes: two papers find that it does [1, 2].' };
+
+  it('leads with the asker and the bottom line with its badge in the content, then the answer text, even when it is cut', async () => {
     for (const long of [false, true]) {
-      const report = { ...makeReport('0b3e8a52-5d0c-4c1e-9a55-3f7f1e2b9c14', 'Does vitamin D reduce fracture risk?', { long }), answer };
-      const [embed] = renderAnswerEmbeds(report);
-      expect(embed!.description!.startsWith('**Yes (medium confidence)**\n')).toBe(true);
-      expect(checkMessageLimits({ embeds: renderAnswerEmbeds(report) })).toEqual([]);
+      const report = { ...makeReport(ID, QUESTION, { long }), answer };
+      const { body } = await renderAnswerMessage(report, { askerId: ASKER });
+      expect(body.content).toBe(`<@${ASKER}> **✅ Yes (medium confidence)**`);
+      expect(body.allowed_mentions).toEqual({ parse: [], users: [ASKER] });
+      const [embed] = body.embeds!;
+      expect(embed!.description).toBe('Yes: two papers find that it does [1, 2].');
+      expect(checkMessageLimits(body as Record<string, unknown>)).toEqual([]);
+      expect(validator.validate('POST', '/channels/300000000000000001/messages', body, true)).toEqual([]);
     }
-    // An older report without an answer starts with the abstract itself.
-    const [plain] = renderAnswerEmbeds(makeReport('0b3e8a52-5d0c-4c1e-9a55-3f7f1e2b9c15', 'Does vitamin D reduce fracture risk?'));
-    expect(plain!.description!.startsWith('The evidence is mixed')).toBe(true);
+    const badges = await Promise.all(
+      (['yes', 'no', 'mixed', 'insufficient', 'not-applicable'] as const).map(async (verdict) => (await renderAnswerMessage({ ...makeReport(ID, QUESTION), answer: { ...answer, verdict } })).body.content!.split(' ')[0]),
+    );
+    expect(new Set(badges).size).toBe(5);
+    // An older report without an answer: a plain heading, and the abstract as the answer text.
+    const old = await renderAnswerMessage(makeReport(ID, QUESTION));
+    expect(old.body.content).toBe('**Answer** · 3 claim(s) from 4 paper(s)');
+    expect(old.body.allowed_mentions).toEqual({ parse: [] });
+    expect(old.body.embeds![0]!.description!.startsWith('The evidence is mixed')).toBe(true);
+    // Only a user id can be mentioned.
+    expect((await renderAnswerMessage(makeReport(ID, QUESTION), { askerId: '@everyone' })).body.content).not.toContain('<@');
+  });
+
+  it('shows the top 3 claims with confidence in words, the rest under "All claims (N)", the number only in the detail', async () => {
+    const report = { ...makeReport(ID, QUESTION, { claims: 10 }), answer: { ...answer, basis: ['c8'] } };
+    const { body } = await renderAnswerMessage(report);
+    const claims = body.embeds![1]!;
+    expect(claims.title).toBe('Top claims (3 of 10)');
+    expect(claims.description!.split('\n').map((l) => l.split(' · ').slice(0, 2).join(' · '))).toEqual([
+      '**1.** ✅ supported · high confidence',
+      '**2.** ❌ contradicted · high confidence',
+      '**8.** ❌ contradicted · high confidence',
+      '… and 7 more: pick one under **All claims (10)** below.',
+    ]);
+    expect(JSON.stringify(body.embeds)).not.toMatch(/0\.[38]0/);
+    const rows = body.components as { components: { custom_id: string; label?: string; placeholder?: string; options?: { description: string }[] }[] }[];
+    expect(rows[0]!.components.map((c) => c.label)).toEqual(['Claim 1: evidence', 'Claim 2: evidence', 'Claim 8: evidence']);
+    expect(rows[1]!.components[0]!.placeholder).toBe('All claims (10)');
+    expect(rows[1]!.components[0]!.options!.map((o) => o.description.split(' · ')[1])).toContain('low confidence');
+    expect(renderClaimDetail(report, report.claims[2]!).title).toBe('Claim 3: ❔ insufficient evidence (confidence 0.30)');
+    // Three claims or fewer: buttons only.
+    expect((await renderAnswerMessage(makeReport(ID, QUESTION))).body.components).toHaveLength(1);
+  });
+
+  it('shows a claim that is its own quote once, as the verbatim quote', () => {
+    const base = makeReport(ID, QUESTION);
+    const claim = { ...base.claims[0]!, text: base.claims[0]!.quote };
+    const detail = renderClaimDetail({ ...base, claims: [claim] }, claim).description!;
+    expect(detail.split('Vitamin D supplementation lowered').length - 1).toBe(1);
+    expect(detail.startsWith('Verbatim from [1]')).toBe(true);
+    expect(renderClaimDetail(base, base.claims[0]!).description!.startsWith('**Claim 1: vitamin D')).toBe(true);
+  });
+
+  it('links every source it can (DOI, URL, PubMed, arXiv), shows id and year for the rest, and no report id', async () => {
+    const base = makeReport(ID, QUESTION);
+    const references = [
+      { id: 'openalex:W1', title: 'By DOI', authors: [], year: 2001, doi: '10.1000/xyz' },
+      { id: 'pubmed:123456', title: 'By PubMed id', authors: [], year: 2002 },
+      { id: 'arxiv:2101.00001', title: 'By arXiv id', authors: [], year: 2003 },
+      { id: 'scifact:4983', title: 'From the corpus', authors: [], year: 2012 },
+      { id: 'corpus:9', title: 'By URL', authors: [], year: 2005, url: 'https://example.org/paper' },
+    ];
+    const claims = base.claims.map((c, i) => ({ ...c, paperId: references[i + 1]!.id, verification: { ...c.verification, evidence: [] } }));
+    const report: Report = { ...base, references, claims };
+    const { body } = await renderAnswerMessage(report);
+    expect(body.embeds![0]!.fields!.find((f) => f.name === 'Sources')!.value.split('\n')).toEqual([
+      '[1] By DOI (2001) <https://doi.org/10.1000/xyz>',
+      '[2] By PubMed id (2002) <https://pubmed.ncbi.nlm.nih.gov/123456/>',
+      '[3] By arXiv id (2003) <https://arxiv.org/abs/2101.00001>',
+      '[4] From the corpus (2012) · scifact:4983',
+      '[5] By URL (2005) <https://example.org/paper>',
+    ]);
+    expect(renderClaimDetail(report, claims[0]!).url).toBe('https://pubmed.ncbi.nlm.nih.gov/123456/');
+    expect(renderClaimDetail(report, claims[2]!).url).toBeUndefined();
+    expect(JSON.stringify([body.content, body.embeds])).not.toContain(ID.slice(0, 8));
+    expect(JSON.stringify(body.components)).toContain(ID);
+  });
+
+  it('cannot ping anyone but the asker, whatever the papers say', async () => {
+    const ping = 'Fractures fell <@999999999999999999> <@!999999999999999999> <@&999999999999999999> @everyone @here';
+    const base = makeReport(ID, `${QUESTION} ${ping}`, { claims: 5 });
+    const report: Report = {
+      ...base,
+      answer: { ...answer, text: `Yes ${ping} [1].` },
+      claims: base.claims.map((c) => ({ ...c, text: `${c.text} ${ping}`, quote: `${c.quote} ${ping}` })),
+      references: base.references.map((r) => ({ ...r, title: `${r.title} ${ping}` })),
+      reviews: [{ reviewer: `coverage ${ping}`, score: 5, rationale: ping }],
+    };
+    const { body } = await renderAnswerMessage(report, { askerId: ASKER });
+    expect(checkNoMentions(body as Record<string, unknown>, new Set([ASKER]))).toEqual([]);
+    expect([...JSON.stringify(body).matchAll(/<@[!&]?\d+>/g)].map((m) => m[0])).toEqual([`<@${ASKER}>`]);
+    // No paper text reaches the content (the only place a mention could ping); embeds never ping, and parse: [] stops @everyone.
+    expect(body.content).toBe(`<@${ASKER}> **✅ Yes (medium confidence)**`);
+    for (const claim of report.claims) expect(JSON.stringify(renderClaimDetail(report, claim))).not.toMatch(/<@[!&]?\d+>/);
+    // The writer lets through only a listed user whom the content mentions, never roles or everyone.
+    expect(allowedMentions(body)).toEqual({ parse: [], replied_user: false, users: [ASKER] });
+    expect(allowedMentions({ ...body, allowed_mentions: { parse: [AllowedMentionsTypes.Everyone], users: ['999999999999999999'], roles: ['999999999999999999'] } })).toEqual({ parse: [], replied_user: false });
   });
 });

@@ -72,3 +72,8 @@ export function buttonValue(blocks: unknown, actionId: string): string | undefin
   walk(blocks);
   return found;
 }
+
+/** True for the answer message: the one whose first block is the header (the bottom line, or the title). */
+export function isAnswerMessage(message: { blocks?: unknown }): boolean {
+  return Array.isArray(message.blocks) && (message.blocks[0] as { type?: unknown } | undefined)?.type === 'header';
+}

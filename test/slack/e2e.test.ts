@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSlackAdapter } from '../../adapters/slack/adapter.js';
 import { loadSlackConfig } from '../../adapters/slack/config.js';
-import { buttonValue, messageProblems } from './assertions.js';
+import { buttonValue, isAnswerMessage, messageProblems } from './assertions.js';
 import { scopesFor } from './block-kit.js';
 import type { FakeCall } from './fake-slack.js';
 import { HOSTILE_CORPUS, SCIFACT, SECRETS, startSlackHarness, type Harness } from './harness.js';
@@ -59,10 +59,14 @@ describe('/synthesize over the SciFact corpus and hostile papers', () => {
     const answer = thread[2]!;
     const blocks = answer.blocks!;
     expect(blocks[0]).toMatchObject({ type: 'header', text: { type: 'plain_text' } });
-    expect((blocks[0] as { text: { text: string } }).text.text).toContain('@channel & @U123');
+    expect(answer.text).toContain('@channel &amp; @U123');
     const json = JSON.stringify(blocks);
-    // The answer section leads with the bottom line.
-    expect(json).toMatch(/\*Answer: (?:Yes|No|Mixed evidence|Insufficient evidence) \((?:low|medium|high) confidence\)\*\\n/);
+    // The header and the fallback text lead with the bottom line and its badge; the answer mentions the asker.
+    const bottom = /^(?:✅ Yes|❌ No|⚖️ Mixed evidence|❔ Insufficient evidence) \((?:low|medium|high) confidence\)$/u;
+    expect((blocks[0] as { text: { text: string } }).text.text).toMatch(bottom);
+    expect(answer.text.split(' · ')[0]).toMatch(bottom);
+    expect(answer.text).toContain('asked by <@U0ASKER>');
+    expect((blocks[1] as { text: { text: string } }).text.text.startsWith('<@U0ASKER> ')).toBe(true);
     expect(json).toMatch(/\*Quality [\d.]+\/10\*/);
     // The claims section matches the report. (That this hostile question still yields claims is checked
     // in test/core/answer-quality.test.ts, where it currently fails: "@U123" becomes the exposure.)
@@ -126,7 +130,7 @@ describe('/synthesize over the SciFact corpus and hostile papers', () => {
   it('replies inside the thread when mentioned in a thread', async () => {
     const event = { eventId: 'Ev0MENTION2', channel: 'C0MENTION2', text: 'so <@UBOT> does vitamin D reduce falls?', ts: '1700000001.000200', threadTs: '1700000000.000001' };
     await h.mention(event);
-    await h.fake.waitFor(() => h.fake.callsOf('chat.postMessage').some((c) => c.args.channel === 'C0MENTION2' && String(c.args.text).startsWith('Answer')), 10_000, 'the answer');
+    await h.fake.waitFor(() => h.fake.callsOf('chat.postMessage').some((c) => c.args.channel === 'C0MENTION2' && isAnswerMessage(c.args)), 10_000, 'the answer');
     expect(h.fake.callsOf('chat.postMessage').filter((c) => c.args.channel === 'C0MENTION2').every((c) => c.args.thread_ts === event.threadTs)).toBe(true);
   });
 });
@@ -140,8 +144,8 @@ describe('the answer message buttons', () => {
     await h.close();
   });
 
-  const answerOf = () => h.fake.callsOf('chat.postMessage').find((c) => String(c.args.text).startsWith('Answer'))!;
-  const messageTs = () => [...h.fake.messages.values()].find((m) => m.text.startsWith('Answer'))!.ts;
+  const answerOf = () => h.fake.callsOf('chat.postMessage').find((c) => isAnswerMessage(c.args))!;
+  const messageTs = () => [...h.fake.messages.values()].find((m) => isAnswerMessage(m))!.ts;
   const blocksNow = () => JSON.stringify(h.fake.messages.get(messageTs())!.blocks);
   const valueOf = (actionId: string) => buttonValue(h.fake.messages.get(messageTs())!.blocks, actionId)!;
   const click = async (actionId: string) => {
@@ -155,7 +159,8 @@ describe('the answer message buttons', () => {
   it('expands and collapses a claim, pages through the claims, all in place', async () => {
     await h.command('Does it work?');
     await h.fake.waitFor(() => Boolean(answerOf()), 5000, 'the answer');
-    expect(blocksNow()).toContain('More claims (9–16 of 20)');
+    expect(blocksNow()).toContain('All claims (20)');
+    expect(blocksNow()).toContain('<@U0ASKER> ');
     const value = valueOf('claim_toggle:1');
     expect(value).toMatch(/^[0-9a-f-]{36}\|c2$/);
 
@@ -164,6 +169,9 @@ describe('the answer message buttons', () => {
     expect(blocksNow()).toContain('*Verbatim quote* from');
     expect(blocksNow()).toContain('Evidence from other papers');
 
+    await click('claims_page:all');
+    expect(blocksNow()).toContain('*All claims* 1–8 of 20');
+    expect(blocksNow()).toContain('Claim 2 in full');
     await click('claims_page:next');
     expect(blocksNow()).toContain('*9.*');
     expect(blocksNow()).not.toContain('*1.*');
@@ -174,10 +182,14 @@ describe('the answer message buttons', () => {
 
     await click('claims_page:prev');
     expect(blocksNow()).toContain('Claim 2 in full');
+    await click('claims_page:prev');
+    expect(blocksNow()).toContain('*Top claims* (3 of 20)');
     await click('claim_toggle:1');
     expect(blocksNow()).not.toContain('Claim 2 in full');
+    // The asker stays mentioned through every redraw.
+    expect(blocksNow()).toContain('<@U0ASKER> ');
     // Replaced through the clicks' response URLs, not chat.update (whose budget the progress edits use).
-    expect(h.fake.responses.filter((r) => r.body.replace_original === true)).toHaveLength(5);
+    expect(h.fake.responses.filter((r) => r.body.replace_original === true)).toHaveLength(7);
 
     expectCleanCalls(h.fake.calls);
     expect(h.fake.problems).toEqual([]);
@@ -192,11 +204,11 @@ describe('the answer message buttons', () => {
     try {
       const ts = messageTs();
       const edits = h.fake.messages.get(ts)!.edits;
-      const body = buttonClickBody({ user: 'U0OTHER', channel: 'C0RESEARCH', messageTs: ts, actionId: 'claim_toggle:4', value: valueOf('claim_toggle:4'), responseUrl: `${h.fake.baseUrl}/response/C0RESEARCH/${ts}/x` });
+      const body = buttonClickBody({ user: 'U0OTHER', channel: 'C0RESEARCH', messageTs: ts, actionId: 'claim_toggle:2', value: valueOf('claim_toggle:2'), responseUrl: `${h.fake.baseUrl}/response/C0RESEARCH/${ts}/x` });
       const response = await postSigned(`http://127.0.0.1:${second.port()}/slack/events`, body, { secret: SECRETS.signingSecret, contentType: 'application/x-www-form-urlencoded' });
       expect(response.status).toBe(200);
       await h.fake.waitFor(() => h.fake.messages.get(ts)!.edits > edits, 5000, 'the edit');
-      expect(blocksNow()).toContain('Claim 5 in full');
+      expect(blocksNow()).toContain('Claim 3 in full');
     } finally {
       await second.stop();
     }

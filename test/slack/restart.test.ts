@@ -6,7 +6,7 @@ import type { SlackAdapter } from '../../adapters/slack/adapter.js';
 import { startAdapters } from '../../adapters/start.js';
 import type { JobRecord } from '../../src/jobs/job.js';
 import { createStores } from '../../src/store/store.js';
-import { buttonValue } from './assertions.js';
+import { buttonValue, isAnswerMessage } from './assertions.js';
 import { createFakeSlack, type FakeSlack } from './fake-slack.js';
 import { HOSTILE_CORPUS, SECRETS } from './harness.js';
 import { buttonClickBody, postSigned } from './slack-requests.js';
@@ -59,7 +59,7 @@ describe('after a restart', () => {
       const ts = [...fake.messages.values()][0]!.ts;
       const body = buttonClickBody({ user: 'U0ASKER', channel: 'C0RESEARCH', messageTs: ts, threadTs: job.origin.threadTs, actionId: 'run_retry', value: job.id, responseUrl: `${fake.baseUrl}/response/C0RESEARCH/${ts}/1` });
       expect((await postSigned(`http://127.0.0.1:${slack.port()}/slack/events`, body, { secret: SECRETS.signingSecret, contentType: 'application/x-www-form-urlencoded' })).status).toBe(200);
-      await fake.waitFor(() => fake.callsOf('chat.postMessage').some((c) => String(c.args.text).startsWith('Answer')), 10_000, 'the answer');
+      await fake.waitFor(() => fake.callsOf('chat.postMessage').some((c) => isAnswerMessage(c.args)), 10_000, 'the answer');
       expect(fake.callsOf('chat.postMessage').every((c) => c.args.thread_ts === job.origin.threadTs)).toBe(true);
       await slack.settled();
     } finally {
