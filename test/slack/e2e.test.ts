@@ -72,7 +72,8 @@ describe('/synthesize over the SciFact corpus and hostile papers', () => {
     // in test/core/answer-quality.test.ts, where it currently fails: "@U123" becomes the exposure.)
     const claimCount = Number(/: (\d+) claims,/.exec(progress.text ?? '')?.[1]);
     expect(json).toContain(claimCount > 0 ? 'claim_toggle:0' : 'No claims could be extracted');
-    expect(json).toContain('<https://example.org/hostile-1|[1] Vitamin D &amp; calcium @channel lower');
+    // The hostile title is cited with its link, escaped, and its mention inert (its number depends on the answer).
+    expect(json).toMatch(/<https:\/\/example\.org\/hostile-1\|\[\d+\] Vitamin D &amp; calcium @channel lower/);
     expect(json).not.toContain('evil.example');
 
     const markdown = [...h.fake.files.entries()].find(([name]) => name.endsWith('.md'))![1];
