@@ -307,3 +307,62 @@ describe('the quality score', () => {
     expect(score(onTopic)).toBeGreaterThan(honest);
   });
 });
+
+describe('questions a researcher asked (review round)', () => {
+  it('reads the base-form verb after "does", and keeps the statement grammatical', () => {
+    const vision = parseFacets('Does screening older people for impaired vision improve their vision?');
+    expect(vision.direction).toBe(1);
+    expect(vision.proposition).toBe('screening older people for impaired vision improves their vision');
+    expect(parseFacets('Does erythromycin use in infants cause pyloric stenosis?').proposition).toBe('erythromycin use in infants causes pyloric stenosis');
+    expect(parseFacets('Are macrolide antibiotics in young infants linked to pyloric stenosis?').proposition).toBe(
+      'macrolide antibiotics in young infants are linked to pyloric stenosis',
+    );
+    expect(parseFacets('Is higher birth weight associated with breast cancer risk?').proposition).toBe('higher birth weight is associated with breast cancer risk');
+  });
+
+  it('parses an effect question before its comparator, and "more effective than" as two things compared', () => {
+    const ev = parseFacets('Do electric vehicles reduce urban air pollution compared with petrol cars?');
+    expect(ev).toMatchObject({ kind: 'effect', exposure: ['electric', 'vehicles'], direction: -1 });
+    expect(ev.outcome).not.toContain('petrol');
+    const combo = parseFacets('Is varenicline combined with bupropion more effective than varenicline alone for quitting smoking?');
+    expect(combo.compared).toHaveLength(2);
+    expect(combo.outcome).toEqual(['quitting', 'smoking']);
+  });
+
+  it('reads "NO" as nitric oxide and a compound such as "cancer-associated" as no association', () => {
+    const core = compileCoreFacets(parseFacets('Does metformin reduce cancer incidence?'));
+    const sentence =
+      'In support of this notion, treatment with anti-oxidants (such as metformin) or NO inhibitors was sufficient to reverse many of the cancer-associated fibroblast phenotypes.';
+    expect(sentenceDirection(sentence, core).sign).toBeUndefined();
+  });
+
+  it('reads a ratio after a long label ("hazard ratio for cardiovascular events of 0.69 (95% CI 0.56-0.84)")', () => {
+    expect(ratioDirection('a combined hazard ratio for cardiovascular events of 0.69 (95% CI 0.56-0.84)')).toBe(-1);
+  });
+
+  it('does not take future work or a review statement for a finding', () => {
+    const paper = makePaper({
+      id: 'fw',
+      title: 'Amitriptyline in chronic tension-type headache',
+      abstract:
+        'BACKGROUND: Chronic tension-type headache is common. RESULTS: Amitriptyline significantly reduced headache duration in chronic tension-type headache compared with placebo. ' +
+        'CONCLUSIONS: Further placebo-controlled trials of amitriptyline in tension-type headache are needed to confirm these findings.',
+    });
+    const question = 'Does amitriptyline reduce chronic tension-type headache?';
+    const claims = extractClaims({ question, plan: planFromQuestion(question), papers: [paper], maxClaims: 8 }, createPaperCache());
+    expect(claims.map((c) => c.text)).toEqual(['Amitriptyline significantly reduced headache duration in chronic tension-type headache compared with placebo.']);
+  });
+
+  it('answers a question from a finding whose ratio decides it, and says "insufficient" for an off-corpus question', async () => {
+    const synthesize = createSynthesizer({ sources: [createCorpusSource([SCIFACT.corpus])], engine: createExtractiveEngine() });
+    const dialysis = await synthesize({ question: 'Does antihypertensive treatment reduce cardiovascular events in patients on dialysis?' });
+    expect(dialysis.answer?.verdict).toBe('yes');
+    const basis = dialysis.claims.filter((c) => dialysis.answer!.basis.includes(c.id));
+    expect(basis.some((c) => c.text.includes('0.69 (95% CI: 0.56 to 0.84)'))).toBe(true);
+    const cars = await synthesize({ question: 'Do electric vehicles reduce urban air pollution compared with petrol cars?' });
+    expect(cars.answer).toMatchObject({ verdict: 'insufficient', basis: [] });
+    expect(cars.claims).toHaveLength(0);
+    const metformin = await synthesize({ question: 'Does metformin reduce cancer incidence?' });
+    expect(metformin.answer?.verdict).not.toBe('no');
+  });
+});
