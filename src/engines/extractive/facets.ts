@@ -170,7 +170,8 @@ export function parseFacets(question: string): Facets {
     .replace(/(?:\s+(?:does|do|did|is|are|was|were|can|could|may|might|will|would|not|no|never|significantly|strongly|directly|also))+\s*$/i, '')
     .trim();
   const object = body.slice(relation.index + relation.length).trim();
-  const objectCore = object.split(/\s+(?:compared (?:with|to)|than|versus|vs\.?|relative to)\s+/i)[0]!;
+  // A question's comparator ("... compared with petrol cars") is not its outcome; a claim keeps its words.
+  const objectCore = yesNo ? object.split(/\s+(?:compared (?:with|to)|than|versus|vs\.?|relative to)\s+/i)[0]! : object;
   const [outcomeSpan, populationSpan] = objectCore.split(POPULATION_SPLIT, 2) as [string, string | undefined];
   const [outcomeCore] = outcomeSpan.split(CONDITION_SPLIT, 1) as [string];
   const negated = /\b(?:not|no|never|n't)\b/i.test(body.slice(0, relation.index + relation.length));
