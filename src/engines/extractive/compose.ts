@@ -11,7 +11,8 @@
  */
 import type { ComposeInput, Composition } from '../engine.js';
 import type { Answer, Claim, Paper } from '../../model.js';
-import { compileCoreFacets, facetMatch } from './facets.js';
+import { termSet } from '../../text/tokens.js';
+import { addressesFacet, compileCoreFacets, facetMatch } from './facets.js';
 import { buildFindings, describeScaling } from './findings-table.js';
 import { judgePapers, propositionOf, type PaperJudgement } from './judge.js';
 import { createPaperCache } from './verify.js';
@@ -169,10 +170,31 @@ function openAnswer(input: ComposeInput, cite: (paperId: string) => number, find
     `${input.claims.length} finding(s) from ${papers.size} paper(s) bear on the question${citeList(input.claims.map((c) => cite(c.paperId)))}` +
     (scaling ? `: ${scaling}` : '.');
   const supported = input.claims.filter((c) => c.verification.verdict === 'supported').length;
+  const gap = comparisonGap(input);
   return {
+    ...(gap ? { gap } : {}),
     verdict: 'not-applicable',
     confidence: supported >= 2 ? 'medium' : 'low',
     basis: input.claims.filter((c) => c.verification.verdict !== 'contradicted').map((c) => c.id),
     text,
   };
+}
+
+/**
+ * For a comparison, the thing compared that no claim reports in the question's setting ("Llama 2" on
+ * "BigCodeBench"), said plainly: the comparison the question asks for cannot be made from these papers.
+ */
+function comparisonGap(input: ComposeInput): string | undefined {
+  const facets = input.plan.facets;
+  if (!facets || facets.compared.length < 2) return undefined;
+  const core = compileCoreFacets(facets);
+  const claimTerms = input.claims.map((c) => termSet(c.text));
+  for (const [i, thing] of core.compared.entries()) {
+    const reported = claimTerms.some((t) => addressesFacet(thing, t) && (!core.population || addressesFacet(core.population, t)));
+    if (!reported) {
+      const setting = facets.population.length > 0 ? ` on ${facets.population.join(' ')}` : facets.outcome.length > 0 ? ` for ${facets.outcome.join(' ')}` : '';
+      return `No included finding reports ${facets.compared[i]!.join(' ')}${setting}, so that comparison cannot be made from these papers.`;
+    }
+  }
+  return undefined;
 }
