@@ -34,6 +34,10 @@ export const MAX_CLAIMS_PER_PAPER = 2;
 export const MIN_KEY_COVERAGE = 0.5;
 /** Least IDF-weighted share of a quoted statement's key terms a finding must name when it misses the parsed facets. */
 export const MIN_STATEMENT_COVERAGE = 0.25;
+/** For a quoted statement, how many of the best-ranked papers contribute the finding that bears on it. */
+export const STATEMENT_FINDING_PAPERS = 6;
+/** Least P(supports) + P(contradicts) for such a finding to bear on the statement. */
+export const STATEMENT_FINDING_BEARING = 0.15;
 /** Two claims whose term sets overlap more than this (Jaccard) are near-duplicates. */
 export const NEAR_DUPLICATE = 0.5;
 
@@ -83,6 +87,16 @@ export function extractClaims(
   const proposition = propositionOf(input.plan.facets);
   const judgements = proposition ? judgePapers(proposition, input.papers, prepare) : [];
   const deciding = new Map(judgements.filter((j) => j.lean !== 0 && j.population && j.finding).map((j) => [j.paper.id, j]));
+  // For a quoted statement, the finding of each of the best-ranked papers that bears on it (even without
+  // deciding it) is a candidate too: the statement's own words find it, its parsed facets may not.
+  const bearing = new Map(
+    input.plan.facets?.fromStatement
+      ? judgements
+          .slice(0, STATEMENT_FINDING_PAPERS)
+          .filter((j) => j.finding && j.lean === 0 && j.support + j.contradict >= STATEMENT_FINDING_BEARING)
+          .map((j) => [j.paper.id, j.finding!])
+      : [],
+  );
 
   const candidates: Candidate[] = [];
   input.papers.forEach((paper, paperRank) => {
@@ -100,6 +114,10 @@ export function extractClaims(
       counts.sentences++;
       if (decides?.finding === text) {
         candidates.push({ text, paperId: paper.id, paperRank, stems: termSet(text), score: 10 + decides.support + decides.contradict, decides });
+        return;
+      }
+      if (bearing.get(paper.id) === text) {
+        candidates.push({ text, paperId: paper.id, paperRank, stems: termSet(text), score: 5 - paperRank / 10 });
         return;
       }
       // A finding role is not enough when the words say aim, design or review ("Here, we discuss ...").
