@@ -19,7 +19,7 @@ import { assess, isFindingRole, type PreparedPaper } from './verify-model.js';
 import { withoutSectionLabel } from './roles.js';
 
 /** Probability a paper needs to count as supporting the proposition. */
-export const JUDGE_SUPPORT_THRESHOLD = 0.58;
+export const JUDGE_SUPPORT_THRESHOLD = 0.55;
 /** Probability a paper needs to count as contradicting it (contradictions are read less reliably). */
 export const JUDGE_CONTRADICT_THRESHOLD = 0.8;
 /** Only the best-ranked papers may decide: lower-ranked ones match the proposition by chance more often. */
