@@ -59,7 +59,11 @@ export function composeReport(input: ComposeInput, prepare: (paper: Paper) => Pr
     );
   } else {
     const basis = new Set(answer.basis);
-    const shown = [...input.claims].sort((a, b) => Number(basis.has(b.id)) - Number(basis.has(a.id)) || rank(b) - rank(a)).slice(0, 2);
+    // Claims the answer already quotes are not quoted twice.
+    const shown = [...input.claims]
+      .filter((c) => !answer.text.includes(c.text))
+      .sort((a, b) => Number(basis.has(b.id)) - Number(basis.has(a.id)) || rank(b) - rank(a))
+      .slice(0, 2);
     for (const claim of shown) {
       const label = claim.verification.verdict === 'supported' ? 'A finding supported by other papers' : claim.verification.verdict === 'contradicted' ? 'A finding other papers contradict' : 'One paper reports';
       parts.push(`${label}: "${claim.text}" [${cite(claim.paperId)}]`);
@@ -138,11 +142,17 @@ function structuredAnswer(
   if (no.length === 0 || yesWeight >= 2 * noWeight) {
     verdict = 'yes';
     basis = basisOf(yes);
-    text = `Yes${no.length ? ', on balance' : ''}: ${papers(yes.length)} ${yes.length === 1 ? 'finds' : 'find'} that ${statement}${cites(yes)}${no.length ? `; ${papers(no.length)} ${no.length === 1 ? 'finds' : 'find'} otherwise${cites(no)}` : ''}.`;
+    text =
+      yes.length === 1 && no.length === 0
+        ? `Yes, tentatively: one paper's finding points that way${cites(yes)}: "${yes[0]!.finding}"`
+        : `Yes${no.length ? ', on balance' : ''}: ${papers(yes.length)} ${yes.length === 1 ? 'finds' : 'find'} that ${statement}${cites(yes)}${no.length ? `; ${papers(no.length)} ${no.length === 1 ? 'finds' : 'find'} otherwise${cites(no)}` : ''}.`;
   } else if (yes.length === 0 || noWeight >= 2 * yesWeight) {
     verdict = 'no';
     basis = basisOf(no);
-    text = `No${yes.length ? ', on balance' : ''}: ${papers(no.length)} ${no.length === 1 ? 'reports' : 'report'} findings against the claim that ${statement}${cites(no)}${yes.length ? `; ${papers(yes.length)} ${yes.length === 1 ? 'supports' : 'support'} it${cites(yes)}` : ''}.`;
+    text =
+      no.length === 1 && yes.length === 0
+        ? `No, tentatively: one paper's finding points against it${cites(no)}: "${no[0]!.finding}"`
+        : `No${yes.length ? ', on balance' : ''}: ${papers(no.length)} ${no.length === 1 ? 'reports' : 'report'} findings against the claim that ${statement}${cites(no)}${yes.length ? `; ${papers(yes.length)} ${yes.length === 1 ? 'supports' : 'support'} it${cites(yes)}` : ''}.`;
   } else {
     verdict = 'mixed';
     basis = [...basisOf(yes), ...basisOf(no)];
