@@ -70,8 +70,12 @@ export function composeReport(input: ComposeInput, prepare: (paper: Paper) => Pr
     }
     const supported = input.claims.filter((c) => c.verification.verdict === 'supported').length;
     const contradicted = input.claims.filter((c) => c.verification.verdict === 'contradicted').length;
+    const n = input.claims.length;
+    const lacking = n - supported - contradicted;
     parts.push(
-      `Of the ${input.claims.length} claims, ${supported} ${supported === 1 ? 'is' : 'are'} supported by independent evidence, ${contradicted} ${contradicted === 1 ? 'is' : 'are'} contradicted and ${input.claims.length - supported - contradicted} lack sufficient evidence.`,
+      n === 1
+        ? `The claim is ${supported ? 'supported by independent evidence' : contradicted ? 'contradicted by other included papers' : 'not yet corroborated by another included paper'}.`
+        : `Of the ${n} claims, ${supported} ${supported === 1 ? 'is' : 'are'} supported by independent evidence, ${contradicted} ${contradicted === 1 ? 'is' : 'are'} contradicted and ${lacking} ${lacking === 1 ? 'lacks' : 'lack'} sufficient evidence.`,
     );
   }
   if (input.gaps.length > 0) parts.push(`Not addressed by the retrieved sources: ${input.gaps.map((g) => g.replace(/\.$/, '')).join('; ')}.`);
