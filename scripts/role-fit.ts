@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
 import { classificationReport } from '../src/eval/metrics.js';
 import { roleFeatures, type RoleDecode, type RoleModel } from '../src/engines/extractive/role-features.js';
-import { parseSectionLabel, SENTENCE_ROLES, type SentenceRole } from '../src/engines/extractive/role-labels.js';
+import { parseSectionLabel, SENTENCE_ROLES, type SentenceRole } from '../src/text/section-labels.js';
 import { createRoleClassifier } from '../src/engines/extractive/roles.js';
 import { splitSentences } from '../src/text/sentences.js';
 

@@ -4,6 +4,7 @@
  */
 import sbd from 'sbd';
 import { normalizeWhitespace } from './sanitize.js';
+import { parseSectionLabel } from './section-labels.js';
 
 const SBD_OPTIONS = { newline_boundaries: false, html_boundaries: false, sanitize: false } as const;
 
@@ -46,11 +47,11 @@ export function isCompleteSentence(text: string): boolean {
   return /^\p{Ll}/u.test(first) && /[\p{Lu}\p{N}]/u.test(first.replace(/[^\p{L}\p{N}]+$/u, ''));
 }
 
-/** Strips a structured-abstract label such as `RESULTS:` or `Conclusions.` from a sentence's start. */
+/**
+ * Strips a structured-abstract label (`RESULTS:`, `Conclusions.`, SciFact's `RESULTS Of the 32,441`,
+ * `CONCLUSIONS - `, `DESIGN, SETTING, AND PARTICIPANTS`, `AUTHORS' CONCLUSIONS`) from a sentence's start;
+ * the labels are those of `section-labels.ts`.
+ */
 export function stripSectionLabel(sentence: string): string {
-  // "RESULTS: We found", "Conclusions. X", and SciFact's "RESULTS Of the 32,441 samples" (label, space, capital).
-  return sentence.replace(
-    /^(?:BACKGROUND|OBJECTIVES?|AIMS?|PURPOSE|INTRODUCTION|METHODS?|METHODOLOGY|DESIGN|SETTING|PARTICIPANTS|PATIENTS|INTERVENTIONS?|MEASUREMENTS?|MAIN OUTCOME MEASURES?|RESULTS?|FINDINGS|CONCLUSIONS?|INTERPRETATION|SIGNIFICANCE|CONTEXT|IMPORTANCE|EVIDENCE ACQUISITION|DATA SOURCES|STUDY SELECTION)(?:\s+AND\s+[A-Z]+(?: [A-Z]+)*)?(?:\s*[:.]\s+|\s+(?=[\p{Lu}\p{N}]))/u,
-    '',
-  );
+  return parseSectionLabel(sentence)?.text ?? sentence;
 }

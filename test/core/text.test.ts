@@ -64,6 +64,11 @@ describe('sentences', () => {
     expect(stripSectionLabel('RESULTS Of the 32,441 samples, 16 were positive.')).toBe('Of the 32,441 samples, 16 were positive.');
     expect(stripSectionLabel('CONCLUSIONS AND RELEVANCE: It works.')).toBe('It works.');
     expect(stripSectionLabel('DNA damage increased.')).toBe('DNA damage increased.');
+    // The labels the role classifier knows, one table for both: dashes, chains and Cochrane's.
+    expect(stripSectionLabel('CONCLUSIONS - Vitamin D helps.')).toBe('Vitamin D helps.');
+    expect(stripSectionLabel('DESIGN, SETTING, AND PARTICIPANTS Randomized trial of 2458 women.')).toBe('Randomized trial of 2458 women.');
+    expect(stripSectionLabel("AUTHORS' CONCLUSIONS NRT and bupropion help smokers quit.")).toBe('NRT and bupropion help smokers quit.');
+    expect(stripSectionLabel('Results of experimental studies vary.')).toBe('Results of experimental studies vary.');
   });
 });
 

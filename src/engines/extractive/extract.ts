@@ -16,7 +16,7 @@ import type { ExtractInput } from '../engine.js';
 import type { ClaimDraft, Paper } from '../../model.js';
 import { stemIdf } from '../../text/idf.js';
 import { compileTerms, matchesTerm } from '../../text/match.js';
-import { isCompleteSentence } from '../../text/sentences.js';
+import { isCompleteSentence, stripSectionLabel } from '../../text/sentences.js';
 import { termSet } from '../../text/tokens.js';
 import { sentenceDirection } from './direction.js';
 import { FINDING_CUES, NON_FINDING_CUES } from './lexicon.js';
@@ -24,7 +24,6 @@ import { compileCoreFacets, facetMatch, isOnTopic, type CoreFacets } from './fac
 import { judgePapers, propositionOf, type PaperJudgement } from './judge.js';
 import { createPaperCache } from './verify.js';
 import { isFindingRole, type PreparedPaper } from './verify-model.js';
-import { withoutSectionLabel } from './roles.js';
 
 const defaultPrepare = createPaperCache();
 
@@ -108,7 +107,7 @@ export function extractClaims(
     const populationOk = populationMatch || (core !== undefined && core.compared.length > 0);
     const decides = deciding.get(paper.id);
     prepared.sentences.forEach((sentence, index) => {
-      const text = withoutSectionLabel(sentence.text);
+      const text = stripSectionLabel(sentence.text);
       const words = text.split(' ').length;
       if (words < 6 || words > 80 || text.endsWith('?') || !isCompleteSentence(text)) return;
       counts.sentences++;

@@ -10,13 +10,12 @@
  */
 import type { Facets } from '../engine.js';
 import type { Paper } from '../../model.js';
-import { isCompleteSentence } from '../../text/sentences.js';
+import { isCompleteSentence, stripSectionLabel } from '../../text/sentences.js';
 import { stem, termSet, tokenize } from '../../text/tokens.js';
 import { answerLean, sentenceDirection } from './direction.js';
 import { compileCoreFacets, exposureSign, facetMatch, type CoreFacets } from './facets.js';
 import { analyse, UNIFORM_WEIGHT, type AnalysedText } from './stance.js';
 import { assess, isFindingRole, type PreparedPaper } from './verify-model.js';
-import { withoutSectionLabel } from './roles.js';
 
 /** Probability a paper needs to count as supporting the proposition. */
 export const JUDGE_SUPPORT_THRESHOLD = 0.55;
@@ -119,7 +118,7 @@ function findingSentence(proposition: Proposition, prepared: PreparedPaper, rati
     return m.outcome && (m.exposure || (titleNamesExposure && REFERS_TO_EXPOSURE.test(prepared.sentences[i]!.text)));
   };
   const usable = (i: number) => {
-    const text = withoutSectionLabel(prepared.sentences[i]!.text);
+    const text = stripSectionLabel(prepared.sentences[i]!.text);
     return isFindingRole(prepared.roles[i]) && alignedAt(i) && isCompleteSentence(text) && text.split(' ').length >= 6 ? text : undefined;
   };
   for (const i of rationale) {

@@ -3,7 +3,7 @@
  * same function featurises at fitting time (`scripts/role-fit.ts`) and at run time (`roles.ts`).
  */
 import { stem, tokenize } from '../../text/tokens.js';
-import type { SentenceRole } from './role-labels.js';
+import type { SentenceRole } from '../../text/section-labels.js';
 
 /** The decoding strategies of {@link RoleModel.decode}. */
 export type RoleDecode = 'none' | 'viterbi' | 'posterior';

@@ -6,12 +6,12 @@
  * SciFact abstracts by `scripts/train-roles.ts`; figures in `role-weights.ts`). Pure and
  * deterministic.
  */
-import { parseSectionLabel, SENTENCE_ROLES, type SentenceRole } from './role-labels.js';
+import { parseSectionLabel, SENTENCE_ROLES, type SentenceRole } from '../../text/section-labels.js';
 import { visitRoleFeatures, type RoleDecode, type RoleFeatureSink, type RoleModel } from './role-features.js';
 import { ROLE_MODEL } from './role-weights.js';
 import { FINDING_CUES, NON_FINDING_CUES } from './lexicon.js';
 
-export { parseSectionLabel, SENTENCE_ROLES, type SectionLabel, type SentenceRole } from './role-labels.js';
+export { parseSectionLabel, SENTENCE_ROLES, type SectionLabel, type SentenceRole } from '../../text/section-labels.js';
 export type { RoleDecode, RoleModel } from './role-features.js';
 
 /** The role guessed for one sentence. */
@@ -220,15 +220,4 @@ export function classifyFindingRoles(sentences: readonly string[]): SentenceRole
     const reportsResult = findingP >= 0.6 || (FINDING_CUES.test(sentences[i]!) && /\d(?:\.\d+)?\s?%/.test(sentences[i]!) && !NON_FINDING_CUES.test(sentences[i]!));
     return !g.labelled && g.role === 'methods' && reportsResult ? (own.p.results >= own.p.conclusions ? 'results' : 'conclusions') : g.role;
   });
-}
-
-/**
- * A sentence without its section label ("CONCLUSIONS - X", "RESULTS: X", "BackgroundX" → "X"): what a
- * claim says; the rest of the sentence is still verbatim in the paper.
- */
-export function withoutSectionLabel(sentence: string): string {
-  // Cochrane's "AUTHORS' CONCLUSIONS" (and "MAIN RESULTS") are labels too.
-  const cochrane = /^(?:AUTHORS['’]?\s+CONCLUSIONS?|MAIN RESULTS|SELECTION CRITERIA|DATA COLLECTION AND ANALYSIS|SEARCH METHODS)\s*[:.-]?\s+(?=\S)/.exec(sentence);
-  if (cochrane) return sentence.slice(cochrane[0].length);
-  return parseSectionLabel(sentence)?.text ?? sentence;
 }
