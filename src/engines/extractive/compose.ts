@@ -114,12 +114,7 @@ function structuredAnswer(
 
   if (deciding.length === 0) {
     const core = compileCoreFacets(facets!);
-    const docs = input.papers.map((p) => {
-      const prepared = prepare(p);
-      const terms = new Set<string>(prepared.title.stemSet);
-      for (const s of prepared.sentences) for (const t of s.stemSet) terms.add(t);
-      return facetMatch(core, terms);
-    });
+    const docs = input.papers.map((p) => facetMatch(core, prepare(p).terms));
     const missing = !docs.some((d) => d.exposure)
       ? `no included paper is about ${facets!.exposure.join(' ') || 'the exposure'}`
       : !docs.some((d) => d.exposure && d.outcome)

@@ -100,10 +100,8 @@ export function extractClaims(
   const candidates: Candidate[] = [];
   input.papers.forEach((paper, paperRank) => {
     const prepared = prepare(paper);
-    const docTerms = new Set<string>(prepared.title.stemSet);
-    for (const s of prepared.sentences) for (const t of s.stemSet) docTerms.add(t);
     // A comparison's setting (a benchmark) is preferred, not required; an effect's population is required.
-    const populationMatch = core ? facetMatch(core, docTerms).population : true;
+    const populationMatch = core ? facetMatch(core, prepared.terms).population : true;
     const populationOk = populationMatch || (core !== undefined && core.compared.length > 0);
     const decides = deciding.get(paper.id);
     prepared.sentences.forEach((sentence, index) => {

@@ -133,10 +133,22 @@ function stripQuestion(question: string): string {
   return question.trim().replace(/[?.!]+$/, '').trim();
 }
 
+/**
+ * The question without what chat mentions leave after cleaning ("@channel", "@U123", "#general"): they
+ * name no subject. Falls back to the question when nothing else is left.
+ */
+export function withoutChatMentions(question: string): string {
+  const out = question
+    .replace(/(^|\s)[@#][\p{L}\p{N}_.-]+/gu, '$1')
+    .replace(/\s+&\s+(?=\S)/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return out || question;
+}
+
 /** Parses a question (or a claim) into facets. Deterministic. */
 export function parseFacets(question: string): Facets {
-  // "@channel", "@U123", "#general": what a chat mention leaves after cleaning names no subject.
-  let text = stripQuestion(question.replace(/(^|\s)[@#][\p{L}\p{N}_.-]+/gu, '$1').replace(/\s+&\s+(?=\S)/g, ' ').replace(/\s+/g, ' '));
+  let text = stripQuestion(withoutChatMentions(question));
   let statement = false;
   const prefixed = PROPOSITION_PREFIX.exec(text);
   if (prefixed) {

@@ -64,7 +64,23 @@ export function leadingNumber(value: string): number | undefined {
 }
 
 // `Code Llama` and `CodeLlama` are one family; so are `pass@1` and `Pass@1`.
-const key = (s: string) => s.toLowerCase().replace(/[\s_-]+/g, '');
+/** `Code Llama` and `CodeLlama`, `pass@1` and `Pass@1`: one name, compared without case, spaces or dashes. */
+export const nameKey = (s: string): string => s.toLowerCase().replace(/[\s_-]+/g, '');
+const key = nameKey;
+
+/** True when two series measure the same quantity: one family, measure and condition. */
+export function sameQuantity(a: ScalingSeries, b: ScalingSeries): boolean {
+  return key(a.subject) === key(b.subject) && key(a.measure) === key(b.measure) && key(a.condition ?? '') === key(b.condition ?? '');
+}
+
+/** The first step (e.g. 34B→70B) that both series report, with each one's version of it. */
+export function sharedStep(a: ScalingSeries, b: ScalingSeries): { a: ScalingStep; b: ScalingStep } | undefined {
+  for (const sa of a.steps) {
+    const sb = b.steps.find((s) => s.from === sa.from && s.to === sa.to);
+    if (sb) return { a: sa, b: sb };
+  }
+  return undefined;
+}
 
 /**
  * Groups findings by paper, model family, measure and condition, orders each group by model size, and
@@ -110,8 +126,7 @@ export function scalingDisagreements(series: readonly ScalingSeries[]): ScalingD
   const out: ScalingDisagreement[] = [];
   series.forEach((a, i) => {
     for (const b of series.slice(i + 1)) {
-      if (a.paperId === b.paperId || key(a.subject) !== key(b.subject) || key(a.measure) !== key(b.measure)) continue;
-      if (key(a.condition ?? '') !== key(b.condition ?? '')) continue;
+      if (a.paperId === b.paperId || !sameQuantity(a, b)) continue;
       for (const sa of a.steps) {
         const sb = b.steps.find((s) => s.from === sa.from && s.to === sa.to);
         if (sb && sb.change !== sa.change) {

@@ -17,7 +17,8 @@ import {
   UNIT_TAIL, VERSUS_TAIL, isBenchmarkName, maskNonResults, ratioName,
 } from './findings-lexicon.js';
 
-export { compareScaling, scalingDisagreements } from './findings-scaling.js';
+export { compareScaling, sameQuantity, scalingDisagreements, sharedStep } from './findings-scaling.js';
+import { nameKey } from './findings-scaling.js';
 export type { ScalingSeries, ScalingStep, ScalingDisagreement } from './findings-scaling.js';
 
 /** Input of {@link extractFindings}. */
@@ -347,9 +348,7 @@ function cleanMeasure(phrase: string): string {
 }
 
 /** `CodeLlama-34B` and `Code Llama 34B` name one model. */
-function modelKey(subject: string): string {
-  return subject.toLowerCase().replace(/[\s_-]+/g, '');
-}
+const modelKey = nameKey;
 
 function isGroupValues(lead: string, value: string): boolean {
   return /^[^()]{0,60}\($/.test(lead.trimEnd()) && /\s(?:vs\.?|versus)\s/.test(value);

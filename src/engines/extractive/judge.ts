@@ -69,9 +69,7 @@ export function judgePapers(
   return papers.map((paper, rank) => {
     const prepared = prepare(paper);
     const { probabilities, rationale } = assess(proposition.text, prepared, UNIFORM_WEIGHT);
-    const docTerms = new Set<string>(prepared.title.stemSet);
-    for (const s of prepared.sentences) for (const t of s.stemSet) docTerms.add(t);
-    const population = facetMatch(proposition.core, docTerms).population;
+    const population = facetMatch(proposition.core, prepared.terms).population;
     const finding = findingSentence(proposition, prepared, rationale);
     let lean: -1 | 0 | 1 = 0;
     let byDirection = false;

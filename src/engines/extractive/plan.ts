@@ -4,12 +4,12 @@
  * are not key terms) and its facets (`facets.ts`: exposure, outcome, population, direction).
  */
 import type { Plan } from '../engine.js';
-import { parseFacets, PROPOSITION_PREFIX } from './facets.js';
+import { parseFacets, PROPOSITION_PREFIX, withoutChatMentions } from './facets.js';
 import { planTerms } from './plan-terms.js';
 
 /** Plans a search from the question alone. Deterministic. */
 export function planFromQuestion(rawQuestion: string): Plan {
-  const question = rawQuestion.replace(/(^|\s)[@#][\p{L}\p{N}_.-]+/gu, '$1').replace(/\s+/g, ' ').trim() || rawQuestion;
+  const question = withoutChatMentions(rawQuestion);
   // "Is it true that X?" searches for X: the frame is not a search term.
   const prefix = PROPOSITION_PREFIX.exec(question.trim());
   const terms = planTerms(prefix ? question.trim().slice(prefix[0].length) : question, { sentenceStart: !prefix });

@@ -98,11 +98,16 @@ export interface PreparedPaper {
   sentences: AnalysedText[];
   /** Each sentence's rhetorical role (`roles.ts`). */
   roles: SentenceRole[];
+  /** Every content stem of the title and the abstract. */
+  terms: Set<string>;
 }
 
 /** Analyses a paper's title and sentences once. */
 export function preparePaper(title: string, sentences: readonly string[]): PreparedPaper {
-  return { title: analyse(title), sentences: sentences.map((s) => analyse(s)), roles: classifyFindingRoles(sentences) };
+  const analysed = { title: analyse(title), sentences: sentences.map((s) => analyse(s)) };
+  const terms = new Set<string>(analysed.title.stemSet);
+  for (const s of analysed.sentences) for (const t of s.stemSet) terms.add(t);
+  return { ...analysed, roles: classifyFindingRoles(sentences), terms };
 }
 
 /** True for the roles that state findings. */
@@ -137,8 +142,7 @@ export function featurize(
   const union = new Set<string>();
   for (const r of ranked.slice(0, 2)) for (const s of paper.sentences[r.index]!.stemSet) union.add(s);
   const top2 = coverageOf(claim, union, weight);
-  const all = new Set<string>(paper.title.stemSet);
-  for (const s of paper.sentences) for (const t of s.stemSet) all.add(t);
+  const all = paper.terms;
   const docCoverage = coverageOf(claim, all, weight);
   const docText = [paper.title.text, ...paper.sentences.map((s) => s.text)].join(' ').toLowerCase();
   const tokens = new Set<string>([...paper.title.tokenSet, ...paper.sentences.flatMap((s) => [...s.tokenSet])]);
@@ -154,8 +158,7 @@ export function featurize(
   // Alignment: the paper must name the claim's exposure and outcome, and the sentence that carries the
   // direction should name both; only then does direction decide the stance.
   const frame = claimFrame(claim);
-  const docTerms = new Set<string>(all);
-  const docFacets = facetMatch(frame.core, docTerms);
+  const docFacets = facetMatch(frame.core, all);
   const aligned = ranked.slice(0, 3).find((r) => {
     const m = facetMatch(frame.core, paper.sentences[r.index]!.stemSet);
     return m.exposure && m.outcome;

@@ -20,7 +20,7 @@ import type { VerifyInput } from '../engine.js';
 import type { Evidence, Paper, Verification } from '../../model.js';
 import { paperSentences } from '../../text/sentences.js';
 import { compileCoreFacets, facetMatch, parseFacets, type CoreFacets } from './facets.js';
-import { compareScaling, extractFindings, type ScalingSeries } from './findings.js';
+import { compareScaling, extractFindings, sameQuantity, sharedStep, type ScalingSeries } from './findings.js';
 import { analyse, UNIFORM_WEIGHT } from './stance.js';
 import { assess, preparePaper, type PreparedPaper } from './verify-model.js';
 
@@ -86,7 +86,7 @@ export function verifyClaim(input: VerifyInput, prepare: (paper: Paper) => Prepa
   if (claimSeries.length > 0) {
     for (const paper of input.papers) {
       if (paper.id === input.claim.paperId) continue;
-      const step = sharedStep(claimSeries, prepare(paper), paper.id);
+      const step = numericStance(claimSeries, prepare(paper), paper.id);
       if (!step) continue;
       const existing = judged.find((j) => j.paper === paper);
       const entry = { paper, p: 0, support: step.agree ? NUMERIC_STANCE : 0, contradict: step.agree ? 0 : NUMERIC_STANCE, quotes: [step.quote] };
@@ -128,22 +128,13 @@ function seriesOf(paperId: string, sentences: readonly string[]): { series: Scal
   return sentences.flatMap((sentence) => compareScaling(extractFindings({ paperId, sentence })).map((series) => ({ series, sentence })));
 }
 
-const key = (s: string) => s.toLowerCase().replace(/[\s_-]+/g, '');
-
-/** A step (e.g. 34B→70B) of the claim's series that another paper also reports, and whether the two agree. */
-function sharedStep(
-  claim: { series: ScalingSeries }[],
-  paper: PreparedPaper,
-  paperId: string,
-): { agree: boolean; quote: string } | undefined {
+/** A step of the claim's series that another paper also reports for the same quantity, and whether the two agree. */
+function numericStance(claim: { series: ScalingSeries }[], paper: PreparedPaper, paperId: string): { agree: boolean; quote: string } | undefined {
   const theirs = seriesOf(paperId, paper.sentences.filter((s) => /\d/.test(s.text)).map((s) => s.text));
   for (const { series: a } of claim) {
     for (const { series: b, sentence } of theirs) {
-      if (key(a.subject) !== key(b.subject) || key(a.measure) !== key(b.measure) || key(a.condition ?? '') !== key(b.condition ?? '')) continue;
-      for (const sa of a.steps) {
-        const sb = b.steps.find((x) => x.from === sa.from && x.to === sa.to);
-        if (sb) return { agree: sb.change === sa.change, quote: sentence };
-      }
+      const step = sameQuantity(a, b) ? sharedStep(a, b) : undefined;
+      if (step) return { agree: step.a.change === step.b.change, quote: sentence };
     }
   }
   return undefined;
