@@ -4,6 +4,7 @@
  * Platform-specific escaping (Slack's `&<>`, Discord's allowed mentions) is the adapters' job on top.
  */
 import { UsageError } from '../errors.js';
+import { STOPWORDS, tokenize } from './tokens.js';
 
 /** The longest question accepted, in characters after normalisation. */
 export const MAX_QUESTION_LENGTH = 1000;
@@ -45,9 +46,22 @@ export function cleanText(text: string): string {
   return normalizeWhitespace(neutralizeMentions(stripControl(text)));
 }
 
+/** Words that frame a question without naming what it is about ("Is it true that ...?"). */
+const FRAME_WORDS = new Set('true case known correct evidence question yes please tell explain'.split(' '));
+
 /**
- * Validates and cleans a research question. Throws a {@link UsageError} for an empty question or one
- * longer than {@link MAX_QUESTION_LENGTH} characters.
+ * True when the question names something to search for: a word that is not a stopword, a frame word
+ * or a chat mention ("@channel", "#general"). "???", "@channel" or "Is it true that?" do not.
+ */
+export function hasSubject(question: string): boolean {
+  return tokenize(question.replace(/(^|\s)[@#][\p{L}\p{N}_.-]+/gu, '$1')).some(
+    (t) => /\p{L}/u.test(t) && !STOPWORDS.has(t) && !FRAME_WORDS.has(t),
+  );
+}
+
+/**
+ * Validates and cleans a research question. Throws a {@link UsageError} for an empty question, one
+ * with nothing to search for, or one longer than {@link MAX_QUESTION_LENGTH} characters.
  */
 export function sanitizeQuestion(raw: string): string {
   const question = cleanText(raw);
@@ -58,6 +72,9 @@ export function sanitizeQuestion(raw: string): string {
     throw new UsageError(
       `The question is ${question.length} characters long; the limit is ${MAX_QUESTION_LENGTH}. Shorten it to its core question.`,
     );
+  }
+  if (!hasSubject(question)) {
+    throw new UsageError('The question names nothing to search for (only question words, mentions or punctuation). Ask about a subject, e.g. "Does vitamin D reduce fracture risk?"');
   }
   return question;
 }

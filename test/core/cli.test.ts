@@ -52,6 +52,7 @@ describe('synthesize (CLI contract)', () => {
     [['--offline', '--corpus', CORPUS], /question is empty/],
     [['--offline', '--corpus', CORPUS, '   '], /question is empty/],
     [['--offline', '--corpus', CORPUS, 'x'.repeat(1001)], /limit is 1000/],
+    [['--offline', '--corpus', CORPUS, '@channel', '???'], /names nothing to search for/],
     [['--bogus', Q], /unknown option '--bogus'/],
     [['--max-papers', 'zero', '--offline', '--corpus', CORPUS, Q], /--max-papers must be a whole number/],
     [['--format', 'pdf', '--offline', '--corpus', CORPUS, Q], /Allowed choices are markdown, json/],

@@ -12,6 +12,14 @@ describe('sanitizeQuestion', () => {
     expect(() => sanitizeQuestion('\u200b\u202e\u0007')).toThrow(/empty/);
   });
 
+  it('rejects a question that names nothing to search for, and keeps one that does', () => {
+    for (const q of ['???', '@channel', '<!everyone> <@U123>', 'Is it true that?', 'Does ?', 'Why?']) {
+      expect(() => sanitizeQuestion(q), q).toThrow(/names nothing to search for/);
+    }
+    expect(sanitizeQuestion('@channel does vitamin D work?')).toBe('@channel does vitamin D work?');
+    expect(sanitizeQuestion('IL-6?')).toBe('IL-6?');
+  });
+
   it('rejects a question over the limit, saying the limit', () => {
     expect(() => sanitizeQuestion('a'.repeat(MAX_QUESTION_LENGTH + 1))).toThrow(new RegExp(`limit is ${MAX_QUESTION_LENGTH}`));
     expect(sanitizeQuestion('a'.repeat(MAX_QUESTION_LENGTH))).toHaveLength(MAX_QUESTION_LENGTH);
