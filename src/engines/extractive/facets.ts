@@ -11,6 +11,7 @@
  */
 import type { Facets } from '../engine.js';
 import { termIdf } from '../../text/idf.js';
+import { splitSentences } from '../../text/sentences.js';
 import { compileTerms, GENERIC_TERMS, type TermMatcher } from '../../text/match.js';
 import { stem, STOPWORDS } from '../../text/tokens.js';
 import { planTerms } from './plan-terms.js';
@@ -133,11 +134,21 @@ function stripQuestion(question: string): string {
   return question.trim().replace(/[?.!]+$/, '').trim();
 }
 
+/** The last sentence when it is a question and something precedes it; otherwise the whole text. */
+export function focusQuestion(text: string): string {
+  if (!/[.!?]\s+\S[^?]*\?\s*$/.test(text)) return text;
+  const sentences = splitSentences(text);
+  const last = sentences.at(-1);
+  return sentences.length > 1 && last && last.endsWith('?') && /\p{L}/u.test(last) ? last : text;
+}
+
 /**
  * The question without what chat mentions leave after cleaning ("@channel", "@U123", "#general"): they
  * name no subject. Falls back to the question when nothing else is left.
  */
 export function withoutChatMentions(question: string): string {
+  // Context before the question ("We are writing a review. Does X reduce Y?"): the question is the last sentence.
+  question = focusQuestion(question);
   const out = question
     .replace(/(^|\s)[@#][\p{L}\p{N}_.-]+/gu, '$1')
     .replace(/\s+&\s+(?=\S)/g, ' ')
