@@ -5,6 +5,7 @@
  * full report attached, or the failure with a Retry button.
  */
 import { createCoalescer } from '../shared/coalescer.js';
+import { answerLine } from '../shared/glance.js';
 import type { Core } from '../../src/core.js';
 import { asSynthError } from '../../src/errors.js';
 import type { JobHandle } from '../../src/jobs/runner.js';
@@ -227,7 +228,7 @@ export function createRunSessions(options: RunSessionOptions): RunSessions {
           await postFailure(jobId, place, failure.code, failure.message).catch((e: unknown) => log.warn({ err: e, jobId }, 'could not post the failure'));
         }
         const outcome = !failure
-          ? `:white_check_mark: Answered in the thread: ${report!.claims.length} claims, quality ${report!.qualityScore}/10.`
+          ? `:white_check_mark: Answered in the thread: ${answerLine(report!) ?? 'see the report'} · ${report!.claims.length} ${report!.claims.length === 1 ? 'claim' : 'claims'}, quality ${report!.qualityScore}/10.`
           : failure.code === 'cancelled'
             ? ':no_entry_sign: Cancelled.'
             : ':warning: The run failed; see the thread.';

@@ -88,6 +88,8 @@ describe('/synthesize over the SciFact corpus and hostile papers', () => {
     expect(statuses.at(-1)!.args.status).toBe('');
     const parentEdit = h.fake.callsOf('chat.update').find((c) => c.args.ts === parentTs)!;
     expect(parentEdit.args.text).toContain(':white_check_mark: Answered in the thread');
+    // The channel sees the outcome: the bottom line, then how many claims back it.
+    expect(parentEdit.args.text).toMatch(/Answered in the thread: .*(?:Yes|No|Mixed evidence|Insufficient evidence|Not a yes\/no question).* · \d+ claims?, quality/);
 
     for (const call of [...posts, ...h.fake.callsOf('chat.update')]) expect(call.args).toMatchObject({ parse: 'none', link_names: 'false' });
     expectCleanCalls(h.fake.calls);
