@@ -112,6 +112,16 @@ describe('extractFindings on written sentences', () => {
     expect(f).toMatchObject({ subject: 'Alendronate', measure: 'hazard of hip fracture (hazard ratio)', value: '0.59 (95% CI, 0.43-0.82)', condition: '70 mg weekly; 3 years' });
   });
 
+  it('keeps a p-value in scientific notation whole, never cut to its mantissa', () => {
+    const sentence =
+      'Regular use of aspirin and/or NSAIDs was associated with lower risk of colorectal cancer (prevalence, 28% vs 38%; odds ratio [OR], 0.69 [95% CI, 0.64-0.74]; P = 6.2 × 10(-28)) compared with nonregular use.';
+    const conditions = extractFindings({ paperId: 'p', sentence }).map((f) => f.condition ?? '');
+    expect(conditions.some((c) => c.includes('P = 6.2 × 10(-28)'))).toBe(true);
+    expect(conditions.some((c) => /P = 6\.2(?! ×)/.test(c))).toBe(false);
+    const e = extractFindings({ paperId: 'p', sentence: 'The variant raised the risk of asthma (OR 1.31, 95% CI 1.20-1.43, P = 3e-9).' });
+    expect(e.map((f) => f.condition ?? '').join(' ')).toContain('P = 3e-9');
+  });
+
   it('gives several scores of one sentence their own benchmark', () => {
     const found = read('Code Llama reaches 53.7% on HumanEval and 56.2% on MBPP.');
     expect(found.map((f) => [f.subject, f.value, f.condition])).toEqual([

@@ -42,8 +42,8 @@ export function ratioName(label: string): string {
   return 'relative risk';
 }
 
-/** A p-value: `P = .003`, `P<.001`, `log-rank P = 0.59`, `p for group = 0.06`. */
-export const P_VALUE = /(?<![\w-])(?:log-rank\s+|two-sided\s+)?[Pp](?:\s+(?:for|value)(?:\s+[a-z]+)?)?\s*(?:=|<|>|≤|≥|<=|>=)\s*(?:0?[.·]\d+|\d(?:[.·]\d+)?)(?:\s*[×x]\s*10\s*[-−]\s*\d+)?/g;
+/** A p-value: `P = .003`, `P<.001`, `log-rank P = 0.59`, `p for group = 0.06`, `P = 6.2 × 10(-28)`, `P = 3e-8`. */
+export const P_VALUE = /(?<![\w-])(?:log-rank\s+|two-sided\s+)?[Pp](?:\s+(?:for|value)(?:\s+[a-z]+)?)?\s*(?:=|<|>|≤|≥|<=|>=)\s*(?:0?[.·]\d+|\d(?:[.·]\d+)?)(?:\s*[×x]\s*10\s*(?:\(\s*[-−]\s*\d+\s*\)|\^?\s*[-−]\s*\d+)|[eE][-−]\d+)?/g;
 
 /** Metrics that name what a score measures. */
 export const METRIC = /(?<![\w-])(?:pass@\d+|exact[- ]match|(?:top-\d+ )?accuracy|F1(?:[- ]score)?|CodeBLEU|BLEU|win rate|success rate|resolve rate|solve rate|AUROC|AUC|sensitivity|specificity)(?![\w-])/gi;
