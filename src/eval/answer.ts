@@ -10,7 +10,7 @@ import { SynthError } from '../errors.js';
 import type { AnswerVerdict, Report } from '../model.js';
 import { createSynthesizer } from '../pipeline/synthesize.js';
 import { createCorpusSource } from '../sources/corpus.js';
-import { round4 } from './metrics.js';
+import { forEachConcurrently, round4 } from './metrics.js';
 import { evidenceLabels, readSciFactClaims, type GoldLabel, type SciFactClaim } from './scifact-claims.js';
 
 /** One labelled claim, asked as a question. */
@@ -168,25 +168,19 @@ export async function evaluateAnswers(
   const signal = options.signal ?? new AbortController().signal;
 
   const rows: AnswerRow[] = new Array(cases.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < cases.length) {
-      const i = next++;
-      const c = cases[i]!;
-      signal.throwIfAborted();
-      try {
-        const report = await synthesize(
-          { question: c.question, ...(options.maxPapers !== undefined ? { maxPapers: options.maxPapers } : {}) },
-          { signal },
-        );
-        rows[i] = scoreReport(c, report, (id) => corpusIds.get(id));
-      } catch (error) {
-        if (signal.aborted) throw error;
-        rows[i] = { ...scoreReport(c, undefined, () => undefined), error: error instanceof SynthError ? error.code : 'internal' };
-      }
+  await forEachConcurrently(cases, options.concurrency ?? 1, async (c, i) => {
+    signal.throwIfAborted();
+    try {
+      const report = await synthesize(
+        { question: c.question, ...(options.maxPapers !== undefined ? { maxPapers: options.maxPapers } : {}) },
+        { signal },
+      );
+      rows[i] = scoreReport(c, report, (id) => corpusIds.get(id));
+    } catch (error) {
+      if (signal.aborted) throw error;
+      rows[i] = { ...scoreReport(c, undefined, () => undefined), error: error instanceof SynthError ? error.code : 'internal' };
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
+  });
   return {
     result: summarizeAnswers(rows),
     baseline: summarizeAnswers(alwaysYesRows(rows)),

@@ -52,3 +52,18 @@ export function classificationReport<L extends string>(
 export function round4(x: number): number {
   return Math.round(x * 10_000) / 10_000;
 }
+
+/**
+ * Runs `work` on every item with at most `concurrency` at once, in order of the items; the evaluations
+ * use it for pairs, claims and questions alike. Stops at the first rejection.
+ */
+export async function forEachConcurrently<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await work(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+}

@@ -9,7 +9,7 @@
 import type { Engine, StageContext } from '../engines/engine.js';
 import { silentLogger } from '../logger.js';
 import { loadCorpus } from '../sources/corpus.js';
-import { f1, round4 } from './metrics.js';
+import { f1, forEachConcurrently, round4 } from './metrics.js';
 import { evidenceLabels, readSciFactClaims } from './scifact-claims.js';
 import { VERDICT_TO_LABEL, verifyAgainst } from './verify.js';
 
@@ -44,24 +44,19 @@ export async function evaluateOpenVerification(
   let predicted = 0;
   let correct = 0;
   let gold = 0;
-  let next = 0;
-  const worker = async () => {
-    while (next < claims.length) {
-      const claim = claims[next++]!;
-      const labels = evidenceLabels(claim);
-      gold += labels.size;
-      for (const hit of corpus.ranker.search(claim.claim, k)) {
-        signal.throwIfAborted();
-        const paper = corpus.papers[hit.index]!;
-        const verification = await verifyAgainst(engine, { id: claim.id, text: claim.claim }, paper, ctx);
-        const label = VERDICT_TO_LABEL[verification.verdict];
-        if (label === 'NEI') continue;
-        predicted++;
-        if (labels.get(paper.ids.corpus ?? '') === label) correct++;
-      }
+  await forEachConcurrently(claims, options.concurrency ?? 1, async (claim) => {
+    const labels = evidenceLabels(claim);
+    gold += labels.size;
+    for (const hit of corpus.ranker.search(claim.claim, k)) {
+      signal.throwIfAborted();
+      const paper = corpus.papers[hit.index]!;
+      const verification = await verifyAgainst(engine, { id: claim.id, text: claim.claim }, paper, ctx);
+      const label = VERDICT_TO_LABEL[verification.verdict];
+      if (label === 'NEI') continue;
+      predicted++;
+      if (labels.get(paper.ids.corpus ?? '') === label) correct++;
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
+  });
   const scores = f1(correct, predicted, gold);
   return { claims: claims.length, k, precision: round4(scores.precision), recall: round4(scores.recall), f1: round4(scores.f1) };
 }

@@ -10,7 +10,7 @@ import type { Paper, Verdict, Verification } from '../model.js';
 import { readCorpusFile } from '../sources/corpus.js';
 import { normalizeWhitespace } from '../text/sanitize.js';
 import { paperSentences } from '../text/sentences.js';
-import { classificationReport, f1, round4 } from './metrics.js';
+import { classificationReport, f1, forEachConcurrently, round4 } from './metrics.js';
 import { readSciFactClaims, type GoldLabel } from './scifact-claims.js';
 
 const LABELS = ['SUPPORT', 'CONTRADICT', 'NEI'] as const satisfies readonly GoldLabel[];
@@ -82,29 +82,23 @@ export async function evaluateVerification(
   const signal = options.signal ?? new AbortController().signal;
   const ctx: StageContext = { signal, log: silentLogger, emit: () => {}, warn: () => {} };
   const outcomes: { gold: GoldLabel; predicted: GoldLabel; predictedSentences: number[] }[] = new Array(pairs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < pairs.length) {
-      const i = next++;
-      const pair = pairs[i]!;
-      signal.throwIfAborted();
-      const verification = await verifyAgainst(engine, { id: pair.claimId, text: pair.claim }, pair.paper, ctx);
-      const normalized = pair.sentences.map((s) => normalizeWhitespace(s));
-      const predictedSentences =
-        verification.verdict === 'insufficient'
-          ? []
-          : [
-              ...new Set(
-                verification.evidence
-                  .filter((e) => e.paperId === pair.paper.id)
-                  .map((e) => normalized.indexOf(normalizeWhitespace(e.quote)))
-                  .filter((k) => k >= 0),
-              ),
-            ];
-      outcomes[i] = { gold: pair.label, predicted: VERDICT_TO_LABEL[verification.verdict], predictedSentences };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
+  await forEachConcurrently(pairs, options.concurrency ?? 1, async (pair, i) => {
+    signal.throwIfAborted();
+    const verification = await verifyAgainst(engine, { id: pair.claimId, text: pair.claim }, pair.paper, ctx);
+    const normalized = pair.sentences.map((s) => normalizeWhitespace(s));
+    const predictedSentences =
+      verification.verdict === 'insufficient'
+        ? []
+        : [
+            ...new Set(
+              verification.evidence
+                .filter((e) => e.paperId === pair.paper.id)
+                .map((e) => normalized.indexOf(normalizeWhitespace(e.quote)))
+                .filter((k) => k >= 0),
+            ),
+          ];
+    outcomes[i] = { gold: pair.label, predicted: VERDICT_TO_LABEL[verification.verdict], predictedSentences };
+  });
 
   const report = classificationReport(LABELS, outcomes);
   // Sentence selection: a predicted sentence counts when the pair is not NEI and it is a gold rationale.
