@@ -15,8 +15,8 @@ export { createCorpusSource, loadCorpus, readCorpusFile } from './sources/corpus
 export { registerLiveSource, createLiveSources, type LiveSourceFactory, type LiveSourceDeps } from './sources/registry.js';
 export { createRuntime, createEngine, registerEngine, type Runtime } from './runtime.js';
 export { createStores, type Stores } from './store/store.js';
-export { createJobRunner, type JobRunner, type JobHandle } from './jobs/runner.js';
-export type { JobRecord, JobOrigin, JobStatus } from './jobs/job.js';
+export { createJobRunner, waitMessage, type Admission, type JobRunner, type JobHandle, type Run } from './jobs/runner.js';
+export type { JobRecord, JobOrigin, JobStatus, RunOrigin } from './jobs/job.js';
 export { createCore, type Core } from './core.js';
 export { createProgressTracker, renderProgressLines, describeStage, formatSeconds, type ProgressSnapshot } from './progress.js';
 export { renderMarkdown, formatReference } from './render/markdown.js';

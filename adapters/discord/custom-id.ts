@@ -9,7 +9,11 @@ import { LIMITS } from './text.js';
 export type ComponentAction =
   | { kind: 'claim'; reportId: string; claimId: string }
   | { kind: 'claims'; reportId: string }
-  | { kind: 'retry'; jobId: string };
+  | { kind: 'retry'; jobId: string }
+  /** The progress message's Cancel: asks for confirmation. */
+  | { kind: 'cancel'; jobId: string }
+  /** The confirmation's "Cancel the run". */
+  | { kind: 'cancel-confirmed'; jobId: string };
 
 const SAFE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -33,12 +37,22 @@ export function retryButtonId(jobId: string): string {
   return checked(`retry:${jobId}`);
 }
 
+/** The Cancel button of a running job: `cancel:<jobId>`. */
+export function cancelButtonId(jobId: string): string {
+  return checked(`cancel:${jobId}`);
+}
+
+/** The button that confirms a cancel: `cancel-confirmed:<jobId>`. */
+export function confirmCancelButtonId(jobId: string): string {
+  return checked(`cancel-confirmed:${jobId}`);
+}
+
 /** Parses a custom_id made by this module; undefined for anything else. */
 export function parseCustomId(customId: string): ComponentAction | undefined {
   const [kind, first, second] = customId.split(':');
   if (!first || !SAFE_ID.test(first)) return undefined;
   if (kind === 'claim' && second && SAFE_ID.test(second)) return { kind, reportId: first, claimId: second };
   if (kind === 'claims') return { kind, reportId: first };
-  if (kind === 'retry' && second === undefined) return { kind, jobId: first };
+  if ((kind === 'retry' || kind === 'cancel' || kind === 'cancel-confirmed') && second === undefined) return { kind, jobId: first };
   return undefined;
 }

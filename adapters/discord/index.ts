@@ -10,16 +10,19 @@ import type { ChatAdapter, AdapterModule } from '../adapter.js';
 import type { Core } from '../../src/core.js';
 import { SynthError } from '../../src/errors.js';
 import { DISCORD_ENABLING_VARIABLE, loadDiscordConfig, type DiscordConfig } from './config.js';
-import { createRunFollower } from './flow.js';
+import { createConversation } from '../shared/conversation.js';
 import { createInteractionHandler } from './interactions.js';
 import { createMentionHandler } from './mentions.js';
 import { loggableError } from './messages.js';
+import { createDiscordPlatform } from './platform.js';
 import { createDiscordWriter } from './rest-writes.js';
 
 /** Options for tests and tuning; none is needed in production. */
 export interface DiscordAdapterOptions {
   /** Least time between two edits of one progress message (default 1,500 ms). */
   progressIntervalMs?: number;
+  /** How often a progress message's elapsed time is refreshed while nothing else changes (default 5,000 ms). */
+  tickMs?: number;
   /** How long the interaction token is used after the command (default 13 of its 15 minutes). */
   interactionTokenMs?: number;
   /** How long to wait for the gateway to become ready (default 30 s). */
@@ -29,6 +32,8 @@ export interface DiscordAdapterOptions {
 /** A running Discord adapter; `client` is exposed for tests and diagnostics. */
 export interface DiscordAdapter extends ChatAdapter {
   readonly client: Client;
+  /** Resolves when every run followed so far has posted its answer or failure. */
+  settled(): Promise<void>;
 }
 
 /** Creates the Discord adapter over the core. */
@@ -45,23 +50,20 @@ export function createDiscordAdapter(config: DiscordConfig, core: Core, options:
     rest: { ...(config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {}), agent: new Agent({ connect: { timeout: 10_000 } }) },
   });
   const writer = createDiscordWriter(client.rest);
-  const follower = createRunFollower({
-    writer,
-    runner: core.runner,
+  const conversation = createConversation({
+    core,
+    platform: createDiscordPlatform(writer),
     log,
-    state: core.stores.state,
-    ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
+    loggable: loggableError,
+    progressIntervalMs: options.progressIntervalMs ?? 1500,
+    ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
   });
-  const maxRunsPerUser = core.config.SYNTH_MAX_RUNS_PER_USER;
   const onInteraction = createInteractionHandler({
-    runner: core.runner,
-    follower,
-    state: core.stores.state,
+    conversation,
     log,
-    maxRunsPerUser,
     ...(options.interactionTokenMs !== undefined ? { interactionTokenMs: options.interactionTokenMs } : {}),
   });
-  const onMessage = createMentionHandler({ runner: core.runner, follower, writer, log, maxRunsPerUser });
+  const onMessage = createMentionHandler({ conversation, writer, log });
   client.on(Events.InteractionCreate, (interaction) => void onInteraction(interaction));
   client.on(Events.MessageCreate, (message) => void onMessage(message));
   client.on(Events.Error, (error) => log.error({ err: loggableError(error) }, 'discord client error'));
@@ -91,10 +93,11 @@ export function createDiscordAdapter(config: DiscordConfig, core: Core, options:
       log.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord connected');
     },
     async stop() {
-      follower.close();
+      conversation.close();
       await client.destroy();
     },
-    announceInterrupted: (jobs) => follower.announceInterrupted(jobs.map((job) => job.id)),
+    settled: () => conversation.settled(),
+    announceInterrupted: (jobs) => conversation.announceInterrupted(jobs),
   };
 }
 

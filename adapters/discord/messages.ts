@@ -1,32 +1,8 @@
 /**
- * What the Discord adapter tells users, in one place: error codes mapped to plain sentences, and the
- * fixed notes (thread fallback, expired components). Errors are normalised once with `asSynthError`.
+ * What only the Discord adapter says (the thread fallback notes), and how its errors are logged.
+ * Failures and refusals are worded once for every platform in `../shared/texts.ts`.
  */
 import { DiscordAPIError } from 'discord.js';
-import { asSynthError } from '../../src/errors.js';
-
-const REASONS: Record<string, string> = {
-  all_sources_failed: 'Every source failed, so no report could be made.',
-  no_sources: 'No source is configured (set SYNTH_SOURCES or SYNTH_CORPUS).',
-  engine: 'The judgement engine failed.',
-  cancelled: 'The run was cancelled.',
-  interrupted: 'The bot restarted while this run was in progress.',
-  internal: 'Something went wrong inside the bot.',
-};
-
-/** A one-line reason for a failed run, shown with the Retry button. */
-export function failureReason(code: string, message: string): string {
-  const known = REASONS[code];
-  if (code === 'usage' || code === 'rate_limited' || code === 'validation') return message;
-  return known && !message ? known : known ? `${known} ${message}` : message;
-}
-
-/** The text for an error thrown while starting a run (usage, rate limit, anything else). */
-export function startErrorText(error: unknown): string {
-  const e = asSynthError(error);
-  if (e.code === 'usage' || e.code === 'rate_limited') return e.message;
-  return `Could not start the run: ${failureReason(e.code, e.message)}`;
-}
 
 /** The note posted when a thread could not be created. */
 export function threadFallbackNote(permission: boolean): string {

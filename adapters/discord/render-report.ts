@@ -3,7 +3,7 @@
  * the bottom line with its verdict badge; an answer embed (title, the answer text with citations,
  * quality score with each reviewer's score, PRISMA counts, linked sources); a claims embed with the top
  * claims (verdict, confidence in words, source); a button per top claim and "All claims (N)" select
- * menus for every claim; and the full report attached as Markdown, JSON and BibTeX. Sizes are budgeted so the message always
+ * menus for every claim; the full report is attached as Markdown, JSON and BibTeX. Sizes are budgeted so the message always
  * fits Discord's limits. https://discord.com/developers/docs/resources/message#create-message
  */
 import {
@@ -17,9 +17,6 @@ import {
 } from 'discord.js';
 import type { Claim, Report } from '../../src/model.js';
 import { answerLine, inlineClaims, INLINE_CLAIMS } from '../shared/glance.js';
-import { renderBibtex } from '../../src/render/bibtex.js';
-import { renderJson } from '../../src/render/json.js';
-import { renderMarkdown } from '../../src/render/markdown.js';
 import { claimButtonId, claimSelectId } from './custom-id.js';
 import { confidenceLabel, formatDuration, referenceLine, referenceNumbers, VERDICT } from './format.js';
 import { escapeDiscord, joinLinesWithin, LIMITS, truncateWords } from './text.js';
@@ -181,25 +178,13 @@ export function renderAnswerEmbeds(report: Report): APIEmbed[] {
   return [answer, claims];
 }
 
-/** The files attached to the answer: the full report as Markdown, JSON and (when it renders) BibTeX. */
-export async function renderReportFiles(report: Report): Promise<RawFile[]> {
-  const base = `report-${report.id.slice(0, 8)}`;
-  const files: RawFile[] = [
-    { name: `${base}.md`, data: Buffer.from(renderMarkdown(report), 'utf8'), contentType: 'text/markdown' },
-    { name: `${base}.json`, data: Buffer.from(renderJson(report), 'utf8'), contentType: 'application/json' },
-  ];
-  const bib = await renderBibtex(report.references).catch(() => undefined);
-  if (bib) files.push({ name: `${base}.bib`, data: Buffer.from(bib, 'utf8'), contentType: 'application/x-bibtex' });
-  return files;
-}
-
 /**
- * The complete answer message (embeds, claim components, attached report files). The content is the
+ * The complete answer message (embeds, claim components; the transport attaches the report files
+ * from `../shared/files.ts`). The content is the
  * bottom line, after the asker's mention; `allowed_mentions` lets exactly that user be pinged, so
  * mention syntax in user or paper text (neutralised anyway) could ping nobody.
  */
-export async function renderAnswerMessage(report: Report, options: AnswerOptions = {}): Promise<MessagePayload> {
-  const files = await renderReportFiles(report);
+export function renderAnswerMessage(report: Report, options: AnswerOptions = {}): MessagePayload {
   const asker = options.askerId && SNOWFLAKE.test(options.askerId) ? options.askerId : undefined;
   const line = answerLine(report);
   const head = line ? `**${line}**` : `**Answer** · ${report.claims.length} claim(s) from ${report.references.length} paper(s)`;
@@ -209,9 +194,7 @@ export async function renderAnswerMessage(report: Report, options: AnswerOptions
       content: truncateWords(content, LIMITS.content),
       embeds: renderAnswerEmbeds(report),
       components: claimsComponents(report),
-      attachments: files.map((f, i) => ({ id: String(i), filename: f.name, description: 'Full synthesis report' })),
       allowed_mentions: asker ? { parse: [], users: [asker] } : { parse: [] },
     },
-    files,
   };
 }

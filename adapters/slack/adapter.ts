@@ -19,8 +19,11 @@ import { loadSlackConfig, SLACK_VARIABLES, type SlackConfig } from './config.js'
 import { createSlackGateway, SLACK_RATE_LIMITS, type RateLimits, type SlackGateway } from './gateway.js';
 import { registerRunHandlers } from './handlers.js';
 import { registerInteractionHandlers } from './interactions.js';
-import { createRunSessions, type RunSessions } from './run-session.js';
+import { createSlackPlatform } from './platform.js';
+import type { SlackMessage } from './progress-view.js';
 import { createSlackState } from './state.js';
+import { createClaims } from '../shared/claims.js';
+import { createConversation, type Conversation } from '../shared/conversation.js';
 
 /** Options beyond the environment (tests and the bench tune these). */
 export interface SlackAdapterOptions {
@@ -30,6 +33,8 @@ export interface SlackAdapterOptions {
   progressIntervalMs?: number;
   /** Least time between two thread status refreshes (default 3000 ms). */
   statusIntervalMs?: number;
+  /** How often a progress message's elapsed time is refreshed while nothing else changes (default 5000 ms). */
+  tickMs?: number;
   /** The WebClient's retry policy (default: Bolt's, about ten retries over thirty minutes). */
   retryConfig?: RetryOptions;
 }
@@ -54,7 +59,7 @@ export function createSlackAdapter(config: SlackConfig, core: Core, options: Sla
   const clientOptions = { slackApiUrl: config.apiUrl, logger, ...(options.retryConfig ? { retryConfig: options.retryConfig } : {}) };
   let app: App | undefined;
   let server: Server | undefined;
-  let sessions: RunSessions | undefined;
+  let conversation: Conversation<SlackMessage> | undefined;
   let gateway: SlackGateway | undefined;
 
   return {
@@ -88,18 +93,19 @@ export function createSlackAdapter(config: SlackConfig, core: Core, options: Sla
             });
       gateway = createSlackGateway(app.client, options.limits ?? SLACK_RATE_LIMITS);
       const state = createSlackState(core.stores.state);
-      sessions = createRunSessions({
+      const platform = createSlackPlatform(gateway, state, log, auth.user_id);
+      conversation = createConversation({
         core,
-        gateway,
-        state,
+        platform,
         log,
         ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
         ...(options.statusIntervalMs !== undefined ? { statusIntervalMs: options.statusIntervalMs } : {}),
+        ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
       });
       const gate = createAckGate();
-      const deps = { core, gateway, sessions, state, log, botUserId: auth.user_id, gate };
+      const deps = { core, conversation, transport: platform.transport, claims: createClaims(core.stores.state), state, log, botUserId: auth.user_id, gate };
       registerRunHandlers(app, deps);
-      registerInteractionHandlers(app, deps);
+      registerInteractionHandlers(app, { ...deps, gateway });
       const started = await app.start();
       if (config.mode === 'http') {
         server = started as Server;
@@ -108,25 +114,19 @@ export function createSlackAdapter(config: SlackConfig, core: Core, options: Sla
       log.info({ mode: config.mode, port: this.port(), botUserId: auth.user_id }, 'Slack adapter listening');
     },
     async announceInterrupted(jobs) {
-      for (const job of jobs) {
-        const { channel, threadTs } = job.origin;
-        if (!sessions || !channel || !threadTs) continue;
-        await sessions
-          .postFailure(job.id, { channel, threadTs }, job.error?.code ?? 'interrupted', job.error?.message ?? '')
-          .catch((error: unknown) => log.warn({ err: error, jobId: job.id }, 'could not tell about an interrupted run'));
-      }
+      await conversation?.announceInterrupted(jobs);
     },
     async stop() {
       await app?.stop();
       server = undefined;
-      sessions?.close();
+      conversation?.close();
     },
     port() {
       const address = server?.address() as AddressInfo | null | undefined;
       return address ? address.port : undefined;
     },
     async settled() {
-      await sessions?.settled();
+      await conversation?.settled();
     },
     pendingCalls() {
       return gateway?.pending() ?? 0;

@@ -1,7 +1,7 @@
 /**
- * One claim in Block Kit: a one-line summary (verdict, confidence, source) with a "Show evidence"
- * button, and, when expanded, two sections: the claim in full with its verbatim quote, and the
- * evidence for and against it from other papers. Every piece is shortened to a fixed budget, so each
+ * One claim in Block Kit: a one-line summary (verdict, confidence, source) with an "Evidence"
+ * button, and the evidence message it opens for the person who clicks: the claim in full with its
+ * verbatim quote, and the evidence for and against it from other papers. Every piece is shortened to a fixed budget, so each
  * section stays under Block Kit's 3,000 characters whatever the paper text.
  */
 import type { Claim, Reference, Report } from '../../src/model.js';
@@ -9,7 +9,7 @@ import { confidenceWords, quoteRepeatsClaim } from '../shared/glance.js';
 import { referenceLink } from '../shared/reference-link.js';
 import { ACTION, claimValue } from './actions.js';
 import { LIMITS } from './limits.js';
-import { link, mrkdwnShort, mrkdwnText } from './mrkdwn.js';
+import { link, mrkdwnShort, mrkdwnText, plainShort } from './mrkdwn.js';
 
 type Block = Record<string, unknown>;
 
@@ -19,8 +19,8 @@ const VERDICT: Record<Claim['verification']['verdict'], { emoji: string; label: 
   insufficient: { emoji: ':grey_question:', label: 'insufficient evidence' },
 };
 
-/** Blocks one claim takes at most: its line, plus two sections when expanded. */
-export const MAX_BLOCKS_PER_CLAIM = 3;
+/** Blocks one claim takes in the answer: its line (the evidence is a separate, personal reply). */
+export const MAX_BLOCKS_PER_CLAIM = 1;
 
 /** Budgets, in characters after escaping. */
 const BUDGET = { line: 180, fullClaim: 1000, quote: 1200, refLabel: 150, evidenceQuote: 400, evidenceLabel: 100 } as const;
@@ -62,8 +62,14 @@ export function longCite(entry: { ref: Reference; n: number } | undefined, max: 
   return `[${entry.n}] ${mrkdwnShort(entry.ref.title, Math.max(20, max - year.length - id.length - 6))}${year}${id}`;
 }
 
-/** The claim's one-line summary (confidence in words, the number only when expanded) with its expand/collapse button. */
-export function claimLine(report: Report, claim: Claim, position: number, number: number, expanded: boolean, refs: ReferenceIndex): Block {
+/** The most characters of an `accessibility_label`. */
+const A11Y_LABEL = 75;
+
+/**
+ * The claim's one-line summary (confidence in words; the number is in its evidence) with an "Evidence"
+ * button whose accessibility label names the claim. The evidence goes to the person who clicks, only.
+ */
+export function claimLine(report: Report, claim: Claim, position: number, number: number, refs: ReferenceIndex): Block {
   const v = VERDICT[claim.verification.verdict];
   const source = refs.get(claim.paperId);
   const text =
@@ -75,9 +81,25 @@ export function claimLine(report: Report, claim: Claim, position: number, number
     accessory: {
       type: 'button',
       action_id: `${ACTION.toggleClaim}:${position}`,
-      text: { type: 'plain_text', text: expanded ? 'Hide evidence' : 'Show evidence' },
+      text: { type: 'plain_text', text: 'Evidence' },
       value: claimValue(report.id, claim.id),
+      accessibility_label: plainShort(`Evidence for claim ${number}: ${claim.text}`, A11Y_LABEL),
     },
+  };
+}
+
+/**
+ * The evidence of one claim, for the person who asked for it (an ephemeral reply): its line, then the
+ * claim in full with its verbatim quote, and the evidence for and against it from other papers.
+ */
+export function evidenceMessage(report: Report, claim: Claim): { text: string; blocks: Block[] } {
+  const refs = indexReferences(report);
+  const number = report.claims.indexOf(claim) + 1;
+  const v = VERDICT[claim.verification.verdict];
+  const line = `*Claim ${number}* · ${v.emoji} ${v.label} · ${confidenceWords(claim.verification.confidence)} confidence`;
+  return {
+    text: `Evidence for claim ${number}: ${mrkdwnShort(claim.text, 200)}`,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: line, verbatim: true } }, ...claimDetails(claim, number, refs)],
   };
 }
 
@@ -101,7 +123,7 @@ export function fitLines(lines: readonly string[], max: number, overflow: (left:
   return kept.join('\n');
 }
 
-/** The two sections shown when a claim is expanded. */
+/** The two sections of a claim's evidence. */
 export function claimDetails(claim: Claim, number: number, refs: ReferenceIndex): Block[] {
   const source = refs.get(claim.paperId);
   const from = link(source && referenceUrl(source.ref), longCite(source));

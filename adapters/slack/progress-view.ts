@@ -37,9 +37,13 @@ export function progressStatus(snapshot: ProgressSnapshot): string {
   return running ? `is ${running.label.charAt(0).toLowerCase()}${running.label.slice(1)}…` : 'is researching…';
 }
 
-/** Renders the progress message for a snapshot; a Cancel button while the run is going. */
+/**
+ * Renders the progress message for a snapshot: the stages so far and a Cancel button (which asks for
+ * confirmation) while the run is going; one line once it has finished, and the reason once it failed.
+ */
 export function progressMessage(snapshot: ProgressSnapshot, jobId: string): SlackMessage {
   const headline = progressHeadline(snapshot);
+  if (snapshot.finished) return { text: headline.slice(0, LIMITS.messageText), blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: headline, verbatim: true }] }] };
   const lines = renderProgressLines(snapshot).map((line) => mrkdwnShort(line, MAX_LINE));
   const body = [headline, ...lines].join('\n');
   const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: body, verbatim: true } }];
@@ -51,7 +55,21 @@ export function progressMessage(snapshot: ProgressSnapshot, jobId: string): Slac
   if (!snapshot.failed && !snapshot.finished) {
     blocks.push({
       type: 'actions',
-      elements: [{ type: 'button', action_id: ACTION.cancel, text: { type: 'plain_text', text: 'Cancel' }, value: jobId }],
+      elements: [
+        {
+          type: 'button',
+          action_id: ACTION.cancel,
+          text: { type: 'plain_text', text: 'Cancel' },
+          value: jobId,
+          confirm: {
+            title: { type: 'plain_text', text: 'Cancel this run?' },
+            text: { type: 'plain_text', text: 'The search stops and no answer is posted. You can ask again later.' },
+            confirm: { type: 'plain_text', text: 'Cancel the run' },
+            deny: { type: 'plain_text', text: 'Keep it running' },
+            style: 'danger',
+          },
+        },
+      ],
     });
   }
   return { text: headline.slice(0, LIMITS.messageText), blocks };

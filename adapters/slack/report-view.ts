@@ -1,23 +1,22 @@
 /**
  * The answer message in Block Kit, readable at a glance: the bottom line with its verdict badge as the
  * header, the asker mentioned with the answer and its citations, the title with quality and reviewer
- * scores, the references the answer cites (linked), then the top claims (one line each, expandable to
- * the evidence) and "All claims (N)", which pages through every claim. The block count is bounded by construction:
+ * scores, the references the answer cites (linked), then the top claims (one line each, with an
+ * Evidence button that answers the clicker only) and "All claims (N)", which pages through every claim. The block count is bounded by construction:
  * {@link MAX_REPORT_BLOCKS} <= 50 whatever the report holds.
  */
 import type { Claim, Report } from '../../src/model.js';
 import { answerLine, INLINE_CLAIMS, inlineClaims } from '../shared/glance.js';
 import { ACTION, pageValue } from './actions.js';
-import { citedNumbers, claimDetails, claimLine, fitLines, indexReferences, longCite, MAX_BLOCKS_PER_CLAIM, referenceUrl } from './claim-view.js';
+import { citedNumbers, claimLine, fitLines, indexReferences, longCite, MAX_BLOCKS_PER_CLAIM, referenceUrl } from './claim-view.js';
 import { LIMITS } from './limits.js';
 import { isUserId, link, mentionUser, mrkdwnShort, plainShort } from './mrkdwn.js';
 import type { SlackMessage } from './progress-view.js';
 
-/** Which page of claims a message shows, which claims are expanded, and who asked (mentioned). */
+/** Which page of claims a message shows, and who asked (mentioned). */
 export interface ReportView {
   /** 0: the answer at a glance with the top claims; from 1: every claim, {@link CLAIMS_PER_PAGE} a page. */
   page: number;
-  expanded: readonly string[];
   /** The Slack user who asked; the answer mentions them. */
   askerId?: string;
 }
@@ -118,7 +117,7 @@ function pagingButtons(report: Report, page: number, pages: number): Record<stri
  * the bottom line with its badge, and so is the fallback `text` that notifications and screen readers
  * use; the answer mentions the asker; report ids appear only in button values.
  */
-export function reportMessage(report: Report, view: ReportView = { page: 0, expanded: [] }): SlackMessage {
+export function reportMessage(report: Report, view: ReportView = { page: 0 }): SlackMessage {
   const pages = pageCount(report);
   const page = Math.min(Math.max(0, view.page), pages - 1);
   const refs = indexReferences(report);
@@ -139,9 +138,7 @@ export function reportMessage(report: Report, view: ReportView = { page: 0, expa
   blocks.push({ type: 'section', text: mrkdwn(claimsHeading(report, page, claims.length)) });
   claims.forEach((claim, i) => {
     const number = report.claims.indexOf(claim) + 1;
-    const expanded = view.expanded.includes(claim.id);
-    blocks.push(claimLine(report, claim, i, number, expanded, refs));
-    if (expanded) blocks.push(...claimDetails(claim, number, refs));
+    blocks.push(claimLine(report, claim, i, number, refs));
   });
 
   if (pages > 1) blocks.push({ type: 'actions', elements: pagingButtons(report, page, pages) });

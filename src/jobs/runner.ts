@@ -1,5 +1,5 @@
 /**
- * The job runner the chat adapters use: start a run, follow its progress, cancel it, and fetch its
+ * The job runner the chat adapters use: admit a request, start the run and follow its events, cancel it, and fetch its
  * report later by id. Runs are queued under a concurrency limit; one user can have only a few runs
  * going; job state and reports are persisted so that a report can be fetched, and an interrupted job
  * found and retried, after a restart.
@@ -9,17 +9,13 @@ import PQueue from 'p-queue';
 import { asSynthError, SynthError } from '../errors.js';
 import type { ProgressEvent, ProgressListener } from '../events.js';
 import { silentLogger, type Logger } from '../logger.js';
-import type { Report, RunRequest } from '../model.js';
+import { RunRequestSchema, type Report, type RunRequest } from '../model.js';
 import type { Synthesize } from '../pipeline/synthesize.js';
 import type { Stores } from '../store/store.js';
 import { sanitizeQuestion } from '../text/sanitize.js';
-import { isFinished, type JobOrigin, type JobRecord } from './job.js';
+import { isFinished, readOrigin, type JobRecord, type RunOrigin } from './job.js';
 
 const ACTIVE_INDEX = '__active__';
-/** How many finished jobs keep their events in memory, for subscribers that arrive late. */
-const RECENT_JOBS = 100;
-/** How many events of a job are kept for late subscribers. */
-const EVENT_HISTORY = 500;
 
 /** Options of {@link createJobRunner}. */
 export interface JobRunnerOptions {
@@ -35,31 +31,52 @@ export interface JobRunnerOptions {
   newId?: () => string;
 }
 
-/** A job handle returned by {@link JobRunner.start}. */
-export interface JobHandle {
+/**
+ * A place in the per-user limit, taken synchronously by {@link JobRunner.admit} (so two requests that
+ * arrive together cannot both pass) and turned into a run by {@link JobRunner.start}, or given back
+ * with `release` when the request is abandoned before it starts.
+ */
+export interface Admission {
+  /** The request, its question cleaned once here. */
+  readonly request: RunRequest;
+  readonly platform: string;
+  readonly asker: string;
+  /** Gives the place back; does nothing once the run has started or the place was released. */
+  release(): void;
+}
+
+/** A started run. */
+export interface Run {
   id: string;
+  request: RunRequest;
+  origin: RunOrigin;
   /** Resolves with the report, or rejects with a `SynthError`. */
   done: Promise<Report>;
 }
 
+/** @deprecated The old name of {@link Run}. */
+export type JobHandle = Run;
+
 /** The runner. */
 export interface JobRunner {
   /**
-   * Queues a run. Throws `rate_limited` when the user already has `maxPerUser` runs going, and a
-   * `usage` error for an invalid question (nothing is queued then).
+   * The one admission point: cleans and checks the question and the request, and takes a place in the
+   * asker's limit. Synchronous, so a chat adapter can answer within its acknowledgement deadline.
+   * Throws a `usage` error for an invalid request and `rate_limited` when the asker already has
+   * `maxPerUser` runs going (the message says so in words a user can read).
    */
-  start(request: RunRequest, origin: JobOrigin): Promise<JobHandle>;
+  admit(request: RunRequest, who: { platform: string; asker: string }): Admission;
   /**
-   * Follows a job's events; past events are replayed first (also for a job that finished recently in
-   * this process). Returns an unsubscribe function.
+   * Starts an admitted run. Every event of the run goes to `onEvent`, from the first (nothing is
+   * buffered for later listeners: the caller that starts a run follows it).
    */
-  subscribe(jobId: string, listener: ProgressListener): () => void;
+  start(admission: Admission, origin: RunOrigin, onEvent?: ProgressListener): Promise<Run>;
   /** Cancels a queued or running job; resolves false when it was not active. */
   cancel(jobId: string): Promise<boolean>;
   get(jobId: string): Promise<JobRecord | undefined>;
   getReport(reportId: string): Promise<Report | undefined>;
-  /** Jobs of this user that are queued or running in this process. */
-  activeFor(userId: string): string[];
+  /** Jobs of this user that are queued or running in this process (of one platform when given). */
+  activeFor(asker: string, platform?: string): string[];
   /**
    * Marks jobs that were queued or running when the process stopped as `interrupted` and returns
    * them, so adapters can tell their users and offer a retry. Call once at start-up.
@@ -72,9 +89,13 @@ export interface JobRunner {
 interface LiveJob {
   record: JobRecord;
   controller: AbortController;
-  events: ProgressEvent[];
-  listeners: Set<ProgressListener>;
+  onEvent: ProgressListener | undefined;
   done: Promise<Report>;
+}
+
+/** The words of the per-user limit, said the same way on every platform. */
+export function waitMessage(active: number): string {
+  return `You already have ${active} synthesis run${active === 1 ? '' : 's'} in progress. Wait for one to finish, then ask again.`;
 }
 
 /** Creates a job runner over a `synthesize` function and stores. */
@@ -84,8 +105,11 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const maxPerUser = options.maxPerUser ?? 2;
   const queue = new PQueue({ concurrency: options.maxConcurrent ?? 2 });
   const live = new Map<string, LiveJob>();
-  const recent = new Map<string, LiveJob>();
+  /** Places taken by admissions not yet started, per `platform:asker`. */
+  const reserved = new Map<string, number>();
   const newId = options.newId ?? randomUUID;
+  const userKey = (platform: string, asker: string) => `${platform}:${asker}`;
+  const started = new WeakSet<Admission>();
 
   const save = async (record: JobRecord) => {
     record.updatedAt = new Date().toISOString();
@@ -102,38 +126,71 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   };
 
   const dispatch = (job: LiveJob, event: ProgressEvent) => {
-    job.events.push(event);
-    if (job.events.length > EVENT_HISTORY) job.events.splice(0, job.events.length - EVENT_HISTORY);
-    for (const listener of [...job.listeners]) {
-      try {
-        const result = listener(event);
-        if (result instanceof Promise) result.catch((error: unknown) => log.warn({ err: error }, 'job listener failed'));
-      } catch (error) {
-        log.warn({ err: error }, 'job listener failed');
-      }
+    if (!job.onEvent) return;
+    try {
+      const result = job.onEvent(event);
+      if (result instanceof Promise) result.catch((error: unknown) => log.warn({ err: error }, 'job listener failed'));
+    } catch (error) {
+      log.warn({ err: error }, 'job listener failed');
     }
   };
 
+  const liveCount = (platform: string, asker: string) =>
+    [...live.values()].filter((j) => j.record.origin.platform === platform && j.record.origin.asker === asker && !isFinished(j.record.status)).length;
+
   const runner: JobRunner = {
-    async start(request, origin) {
-      const question = sanitizeQuestion(request.question);
-      const active = runner.activeFor(origin.userId);
-      if (active.length >= maxPerUser) {
-        throw new SynthError(
-          'rate_limited',
-          `You already have ${active.length} synthesis run(s) in progress; wait for one to finish before starting another.`,
-        );
+    admit(request, who) {
+      const parsed = RunRequestSchema.safeParse(request);
+      if (!parsed.success) throw new SynthError('usage', `The request could not be used: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
+      const question = sanitizeQuestion(parsed.data.question);
+      const { yearFrom, yearTo } = parsed.data;
+      if (yearFrom !== undefined && yearTo !== undefined && yearFrom > yearTo) {
+        throw new SynthError('usage', `The year range starts (${yearFrom}) after it ends (${yearTo}); swap the years or leave one out.`);
       }
+      const key = userKey(who.platform, who.asker);
+      const active = liveCount(who.platform, who.asker) + (reserved.get(key) ?? 0);
+      if (active >= maxPerUser) throw new SynthError('rate_limited', waitMessage(active));
+      reserved.set(key, (reserved.get(key) ?? 0) + 1);
+      let held = true;
+      return {
+        request: { ...parsed.data, question },
+        platform: who.platform,
+        asker: who.asker,
+        release() {
+          if (!held) return;
+          held = false;
+          const left = (reserved.get(key) ?? 1) - 1;
+          if (left > 0) reserved.set(key, left);
+          else reserved.delete(key);
+        },
+      };
+    },
+
+    async start(admission, origin, onEvent) {
+      if (origin.platform !== admission.platform || origin.asker !== admission.asker) {
+        throw new SynthError('internal', 'A run must start for the asker it was admitted for.');
+      }
+      if (started.has(admission)) throw new SynthError('internal', 'An admission starts one run only.');
+      started.add(admission);
       const id = newId();
       const now = new Date().toISOString();
-      const record: JobRecord = { id, status: 'queued', request: { ...request, question }, origin, createdAt: now, updatedAt: now };
+      const record: JobRecord = { id, status: 'queued', request: admission.request, origin, createdAt: now, updatedAt: now };
       const controller = new AbortController();
-      const job = { record, controller, events: [], listeners: new Set() } as unknown as LiveJob;
+      const job = { record, controller, onEvent } as LiveJob;
+      // The admission's place becomes the live job's: the count never drops between the two.
       live.set(id, job);
-      await Promise.all([save(record), writeIndex()]);
+      admission.release();
+      try {
+        await Promise.all([save(record), writeIndex()]);
+      } catch (error) {
+        live.delete(id);
+        void writeIndex();
+        throw asSynthError(error);
+      }
       if (queue.size + queue.pending >= (queue.concurrency as number)) {
         dispatch(job, { type: 'run-queued', runId: id, elapsedMs: 0, position: queue.size + 1 });
       }
+      let failedEvent = false;
       job.done = queue
         .add(
           async () => {
@@ -143,7 +200,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
             const report = await synthesize(record.request, {
               runId: id,
               signal: controller.signal,
-              onEvent: (event) => dispatch(job, event),
+              onEvent: (event) => {
+                if (event.type === 'run-failed') failedEvent = true;
+                dispatch(job, event);
+              },
             });
             await stores.reports.set(report.id, report, options.ttlMs);
             record.status = 'succeeded';
@@ -157,35 +217,17 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
           const failure = controller.signal.aborted ? new SynthError('cancelled', 'The run was cancelled.') : asSynthError(error);
           record.status = failure.code === 'cancelled' ? 'cancelled' : 'failed';
           record.error = { code: failure.code, message: failure.message };
-          if (!job.events.some((e) => e.type === 'run-failed')) {
-            dispatch(job, { type: 'run-failed', runId: id, elapsedMs: 0, code: failure.code, message: failure.message });
-          }
+          if (!failedEvent) dispatch(job, { type: 'run-failed', runId: id, elapsedMs: 0, code: failure.code, message: failure.message });
           await save(record).catch((e: unknown) => log.error({ err: e }, 'could not save a failed job'));
           throw failure;
         })
         .finally(() => {
           live.delete(id);
-          recent.set(id, job);
-          if (recent.size > RECENT_JOBS) recent.delete(recent.keys().next().value!);
           void writeIndex();
         }) as Promise<Report>;
       // The caller may never await `done`; an unobserved rejection must not crash the process.
       job.done.catch(() => undefined);
-      return { id, done: job.done };
-    },
-
-    subscribe(jobId, listener) {
-      const job = live.get(jobId) ?? recent.get(jobId);
-      if (!job) return () => undefined;
-      for (const event of job.events) {
-        try {
-          void listener(event);
-        } catch (error) {
-          log.warn({ err: error }, 'job listener failed');
-        }
-      }
-      job.listeners.add(listener);
-      return () => job.listeners.delete(listener);
+      return { id, request: record.request, origin, done: job.done };
     },
 
     async cancel(jobId) {
@@ -196,15 +238,18 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     },
 
     async get(jobId) {
-      return live.get(jobId)?.record ?? (await stores.jobs.get(jobId));
+      const record = live.get(jobId)?.record ?? (await stores.jobs.get(jobId));
+      return record ? { ...record, origin: readOrigin(record.origin as unknown as Record<string, unknown>) } : undefined;
     },
 
     async getReport(reportId) {
       return stores.reports.get(reportId);
     },
 
-    activeFor(userId) {
-      return [...live.values()].filter((j) => j.record.origin.userId === userId && !isFinished(j.record.status)).map((j) => j.record.id);
+    activeFor(asker, platform) {
+      return [...live.values()]
+        .filter((j) => j.record.origin.asker === asker && (platform === undefined || j.record.origin.platform === platform) && !isFinished(j.record.status))
+        .map((j) => j.record.id);
     },
 
     async recoverInterrupted() {
@@ -214,6 +259,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         if (live.has(id)) continue;
         const record = await stores.jobs.get(id);
         if (!record || isFinished(record.status)) continue;
+        record.origin = readOrigin(record.origin as unknown as Record<string, unknown>);
         record.status = 'interrupted';
         record.error = { code: 'interrupted', message: 'The bot restarted while this run was in progress.' };
         await save(record);

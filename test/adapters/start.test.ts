@@ -42,8 +42,10 @@ describe('npm start', () => {
     const never: Synthesize = (_request, options) =>
       new Promise((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
     const runner = createJobRunner({ synthesize: never, stores: before });
-    const a = await runner.start({ question: 'Does exercise help?' }, { platform: 'alpha', userId: 'u1' });
-    await runner.start({ question: 'Does sleep help?' }, { platform: 'beta', userId: 'u2' });
+    const alphaOrigin = { platform: 'alpha', asker: 'u1' };
+    const betaOrigin = { platform: 'beta', asker: 'u2' };
+    const a = await runner.start(runner.admit({ question: 'Does exercise help?' }, alphaOrigin), alphaOrigin);
+    await runner.start(runner.admit({ question: 'Does sleep help?' }, betaOrigin), betaOrigin);
     await new Promise((resolve) => setTimeout(resolve, 50));
     await before.close();
 

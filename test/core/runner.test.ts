@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../src/events.js';
+import { readOrigin } from '../../src/jobs/job.js';
 import { createJobRunner } from '../../src/jobs/runner.js';
 import type { Report, RunRequest } from '../../src/model.js';
 import { createSynthesizer, type Synthesize } from '../../src/pipeline/synthesize.js';
@@ -16,7 +17,14 @@ const realSynthesize = createSynthesizer({
   engine: createExtractiveEngine(),
 });
 const Q: RunRequest = { question: 'Does exercise reduce depressive symptoms in adults?' };
-const origin = (userId: string) => ({ platform: 'test', userId });
+const origin = (asker: string) => ({ platform: 'test', asker });
+type Runner = ReturnType<typeof createJobRunner>;
+/** Admits and starts a run for `asker`, its events collected from the first. */
+async function startFor(runner: Runner, asker: string, request: RunRequest = Q) {
+  const events: ProgressEvent[] = [];
+  const run = await runner.start(runner.admit(request, origin(asker)), origin(asker), (e) => void events.push(e));
+  return { ...run, events };
+}
 
 /**
  * A synthesize that waits until released, so tests control when runs end. A release that comes before
@@ -57,50 +65,56 @@ afterEach(async () => {
 });
 
 describe('the job runner', () => {
-  it('runs a job, streams its events, and keeps the report by id', async () => {
+  it('runs a job, gives its events to the caller that started it from the first, and keeps the report by id', async () => {
     const runner = createJobRunner({ synthesize: realSynthesize, stores: await stores() });
-    const job = await runner.start(Q, origin('u1'));
-    const events: ProgressEvent[] = [];
-    runner.subscribe(job.id, (e) => void events.push(e));
+    const job = await startFor(runner, 'u1');
     const report = await job.done;
     expect(report.id).toBe(job.id);
-    expect(events.at(-1)).toMatchObject({ type: 'run-finished', reportId: job.id });
+    expect(job.events[0]?.type).toBe('run-started');
+    expect(job.events.at(-1)).toMatchObject({ type: 'run-finished', reportId: job.id });
     expect(await runner.getReport(job.id)).toEqual(report);
-    expect(await runner.get(job.id)).toMatchObject({ status: 'succeeded', reportId: job.id, origin: { userId: 'u1' } });
+    expect(await runner.get(job.id)).toMatchObject({ status: 'succeeded', reportId: job.id, origin: { platform: 'test', asker: 'u1' } });
   });
 
-  it('replays past events to a late subscriber, even after the job finished', async () => {
-    const runner = createJobRunner({ synthesize: realSynthesize, stores: await stores() });
-    const job = await runner.start(Q, origin('u1'));
-    const early: ProgressEvent[] = [];
-    runner.subscribe(job.id, (e) => void early.push(e));
-    const midway: ProgressEvent[] = [];
-    let subscribed = false;
-    runner.subscribe(job.id, (e) => {
-      if (e.type === 'stage-finished' && e.stage === 'search' && !subscribed) {
-        subscribed = true;
-        runner.subscribe(job.id, (x) => void midway.push(x));
-      }
-    });
-    await job.done;
-    const late: ProgressEvent[] = [];
-    runner.subscribe(job.id, (e) => void late.push(e));
-    expect(early.at(-1)?.type).toBe('run-finished');
-    expect(midway.map((e) => e.type)).toEqual(early.map((e) => e.type));
-    expect(late).toEqual(early);
+  it('admits synchronously: the per-user limit counts admissions not yet started, and a released one gives its place back', async () => {
+    const gate = gatedSynthesize();
+    const runner = createJobRunner({ synthesize: gate.synthesize, stores: await stores(), maxPerUser: 2 });
+    const first = runner.admit(Q, origin('alice'));
+    const second = runner.admit(Q, origin('alice'));
+    // Two requests that arrive together cannot both take the last place.
+    expect(() => runner.admit(Q, origin('alice'))).toThrow(expect.objectContaining({ code: 'rate_limited', message: 'You already have 2 synthesis runs in progress. Wait for one to finish, then ask again.' }));
+    // The same person on another platform is somebody else.
+    runner.admit(Q, { platform: 'other', asker: 'alice' }).release();
+    second.release();
+    second.release();
+    const third = runner.admit(Q, origin('alice'));
+    expect(first.request.question).toBe(Q.question);
+    const run = await runner.start(first, origin('alice'));
+    await expect(runner.start(first, origin('alice'))).rejects.toMatchObject({ code: 'internal' });
+    expect(() => runner.admit(Q, origin('alice'))).toThrow(expect.objectContaining({ code: 'rate_limited' }));
+    third.release();
+    expect(runner.activeFor('alice')).toEqual([run.id]);
+    await runner.cancel(run.id);
+    await expect(run.done).rejects.toMatchObject({ code: 'cancelled' });
+  });
+
+  it('checks the request at admission: the question is cleaned once, and a reversed year range is refused', () => {
+    const runner = createJobRunner({ synthesize: realSynthesize, stores: { reports: undefined, jobs: undefined } as never });
+    expect(runner.admit({ question: '  Does <!channel> exercise help?  ' }, origin('u')).request.question).toBe('Does @channel exercise help?');
+    expect(() => runner.admit({ question: 'Does exercise help?', yearFrom: 2020, yearTo: 2010 }, origin('u'))).toThrow(expect.objectContaining({ code: 'usage', message: expect.stringMatching(/starts \(2020\) after it ends \(2010\)/) }));
+    expect(() => runner.admit({ question: '  ' }, origin('u'))).toThrow(expect.objectContaining({ code: 'usage' }));
+    expect(runner.activeFor('u')).toEqual([]);
   });
 
   it('limits how many runs one user can have going and queues beyond the concurrency limit', async () => {
     const gate = gatedSynthesize();
     const runner = createJobRunner({ synthesize: gate.synthesize, stores: await stores(), maxConcurrent: 1, maxPerUser: 2 });
-    const a = await runner.start(Q, origin('alice'));
-    const b = await runner.start(Q, origin('alice'));
-    await expect(runner.start(Q, origin('alice'))).rejects.toMatchObject({ code: 'rate_limited', message: expect.stringMatching(/already have 2/) });
-    const queued: ProgressEvent[] = [];
-    runner.subscribe(b.id, (e) => void queued.push(e));
-    expect(queued[0]).toMatchObject({ type: 'run-queued', position: 1 });
+    const a = await startFor(runner, 'alice');
+    const b = await startFor(runner, 'alice');
+    expect(() => runner.admit(Q, origin('alice'))).toThrow(expect.objectContaining({ code: 'rate_limited', message: expect.stringMatching(/already have 2/) }));
+    expect(b.events[0]).toMatchObject({ type: 'run-queued', position: 1 });
     // Another user is not limited by alice's runs.
-    const c = await runner.start(Q, origin('bob'));
+    const c = await startFor(runner, 'bob');
     expect(runner.activeFor('alice')).toEqual([a.id, b.id]);
     for (let i = 0; i < 3; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -109,22 +123,16 @@ describe('the job runner', () => {
     await Promise.all([a.done, b.done, c.done]);
     expect(runner.activeFor('alice')).toEqual([]);
     // Once alice's runs are done she can start again.
-    const d = await runner.start(Q, origin('alice'));
+    const d = await startFor(runner, 'alice');
     await new Promise((resolve) => setTimeout(resolve, 20));
     gate.release();
     await d.done;
   });
 
-  it('rejects an invalid question without queueing anything', async () => {
-    const runner = createJobRunner({ synthesize: realSynthesize, stores: await stores() });
-    await expect(runner.start({ question: '  ' }, origin('u'))).rejects.toMatchObject({ code: 'usage' });
-    expect(runner.activeFor('u')).toEqual([]);
-  });
-
   it('cancels a running job', async () => {
     const gate = gatedSynthesize();
     const runner = createJobRunner({ synthesize: gate.synthesize, stores: await stores() });
-    const job = await runner.start(Q, origin('u'));
+    const job = await startFor(runner, 'u');
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(await runner.cancel(job.id)).toBe(true);
     await expect(job.done).rejects.toMatchObject({ code: 'cancelled' });
@@ -137,11 +145,9 @@ describe('the job runner', () => {
       throw Object.assign(new Error('boom'), {});
     };
     const runner = createJobRunner({ synthesize: failing, stores: await stores() });
-    const job = await runner.start(Q, origin('u'));
-    const events: ProgressEvent[] = [];
-    runner.subscribe(job.id, (e) => void events.push(e));
+    const job = await startFor(runner, 'u');
     await expect(job.done).rejects.toMatchObject({ code: 'internal', message: 'boom' });
-    expect(events.at(-1)).toMatchObject({ type: 'run-failed', message: 'boom' });
+    expect(job.events.at(-1)).toMatchObject({ type: 'run-failed', message: 'boom' });
     expect(await runner.get(job.id)).toMatchObject({ status: 'failed', error: { message: 'boom' } });
   });
 
@@ -152,13 +158,13 @@ describe('the job runner', () => {
     const first = await stores(url);
     const gate = gatedSynthesize();
     const runnerA = createJobRunner({ synthesize: realSynthesize, stores: first });
-    const done = await runnerA.start(Q, origin('u1'));
+    const done = await startFor(runnerA, 'u1');
     const finished: Report = await done.done;
     // Both runners write the one active-job index; let the first finish its write (ids: []) so it
     // cannot land after the second's and erase the stuck run from it.
     await runnerA.close();
     const runnerB = createJobRunner({ synthesize: gate.synthesize, stores: first });
-    const stuck = await runnerB.start(Q, origin('u2'));
+    const stuck = await startFor(runnerB, 'u2');
     await new Promise((resolve) => setTimeout(resolve, 20));
     await first.close();
 
@@ -168,7 +174,23 @@ describe('the job runner', () => {
     expect(await runner.getReport(finished.id)).toEqual(finished);
     const interrupted = await runner.recoverInterrupted();
     expect(interrupted.map((j) => j.id)).toEqual([stuck.id]);
-    expect(await runner.get(stuck.id)).toMatchObject({ status: 'interrupted', request: { question: Q.question }, origin: { userId: 'u2' } });
+    expect(await runner.get(stuck.id)).toMatchObject({ status: 'interrupted', request: { question: Q.question }, origin: { platform: 'test', asker: 'u2' } });
     expect(await runner.recoverInterrupted()).toEqual([]);
+  });
+});
+
+describe('stored origins', () => {
+  it('reads an origin written by an earlier version (an untyped bag) into the typed one', () => {
+    expect(readOrigin({ platform: 'slack', userId: 'U1', channel: 'C1', threadTs: '1.2', parentTs: '1.2', teamId: 'T1' })).toEqual({
+      platform: 'slack',
+      asker: 'U1',
+      channel: 'C1',
+      thread: '1.2',
+      message: '1.2',
+      workspace: 'T1',
+    });
+    expect(readOrigin({ platform: 'discord', userId: '1', channelId: '2', guildId: '3', retryOf: 'j' })).toEqual({ platform: 'discord', asker: '1', channel: '2', workspace: '3', retryOf: 'j' });
+    const current = { platform: 'web', asker: 'a', channel: 'c' };
+    expect(readOrigin(current)).toBe(current);
   });
 });

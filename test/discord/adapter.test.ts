@@ -145,7 +145,7 @@ describe('failures', () => {
     const failure = await h.fake.waitFor(() => h.fake.calls('POST /channels/:id/messages').find((r) => content(r).startsWith('**The run failed.**')));
     const threadId = interaction.originalId!;
     expect(failure.path).toBe(`/channels/${threadId}/messages`);
-    expect(content(failure)).toBe('**The run failed.** Every source failed, so no report could be made. openalex: timeout; arxiv: HTTP 503.');
+    expect(content(failure)).toBe('**The run failed.** Every literature source failed, so there was nothing to synthesize. openalex: timeout; arxiv: HTTP 503.');
     const retry = (failure.body!.components as { components: { custom_id: string; label: string }[] }[])[0]!.components[0]!;
     expect(retry.label).toBe('Retry');
     await h.fake.waitFor(() => h.fake.calls('PATCH /webhooks/:id/:token/messages/@original').some((r) => content(r).includes('Research failed')));
@@ -256,7 +256,7 @@ describe('failures', () => {
     const other = h.fake.dispatchCommand({ question: `${QUESTION} (other user)`, userId: '400000000000000777' });
     await h.fake.waitFor(() => third.callback && other.callback);
     const refusal = h.fake.calls('POST /interactions/:id/:token/callback').find((r) => r.path.includes(third.id))!;
-    expect(refusal.body).toMatchObject({ type: 4, data: { flags: 64, content: expect.stringContaining('already have 2 synthesis run(s)') } });
+    expect(refusal.body).toMatchObject({ type: 4, data: { flags: 64, content: expect.stringContaining('already have 2 synthesis runs') } });
     expect(other.callback!.type).toBe(5);
     await h.fake.waitFor(() => h.fake.requests.filter(isAnswer).length === 3, 20_000);
     expect(h.fake.problems).toEqual([]);
@@ -270,7 +270,7 @@ describe('failures', () => {
     await h.fake.waitFor(() => empty.callback && years.callback);
     const bodies = h.fake.calls('POST /interactions/:id/:token/callback').map((r) => r.body as { type: number; data: { content: string; flags: number } });
     expect(bodies.map((b) => [b.type, b.data.flags])).toEqual([[4, 64], [4, 64]]);
-    expect(bodies.map((b) => b.data.content).join('\n')).toMatch(/question is empty[\s\S]*year\\_from \(2020\) is after year\\_to \(2010\)/);
+    expect(bodies.map((b) => b.data.content).join('\n')).toMatch(/question is empty[\s\S]*The year range starts \(2020\) after it ends \(2010\)/);
     expect(synthesize.calls).toHaveLength(0);
   });
 });

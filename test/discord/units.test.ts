@@ -12,6 +12,8 @@ import { redactTokens } from '../../adapters/discord/messages.js';
 import { renderClaimDetail } from '../../adapters/discord/render-claim.js';
 import { renderProgress } from '../../adapters/discord/render-progress.js';
 import { renderAnswerMessage } from '../../adapters/discord/render-report.js';
+import { withFiles } from '../../adapters/discord/platform.js';
+import { reportFiles } from '../../adapters/shared/files.js';
 import { allowedMentions } from '../../adapters/discord/rest-writes.js';
 import type { Answer, Report } from '../../src/model.js';
 import { threadName } from '../../adapters/discord/rest-writes.js';
@@ -116,7 +118,7 @@ describe('renderers within limits', () => {
   ];
   for (const { name, report } of cases) {
     it(`renders the ${name} answer within every limit and the spec`, async () => {
-      const { body, files } = await renderAnswerMessage(report);
+      const { body, files } = withFiles(renderAnswerMessage(report), await reportFiles(report));
       expect(checkMessageLimits(body as Record<string, unknown>)).toEqual([]);
       expect(validator.validate('POST', '/channels/300000000000000001/messages', body, true)).toEqual([]);
       expect(files!.length).toBe(body.attachments!.length);

@@ -25,7 +25,7 @@ describe('a failed run', () => {
     await h.close();
   });
 
-  it('posts the reason with a Retry button; Retry runs again in the same thread, once', async () => {
+  it('posts the reason with a Retry button; only the asker may retry, and a double click runs again once, in the same thread', async () => {
     await h.command('Does it work?');
     await h.adapter.settled();
     const failure = [...h.fake.messages.values()].find((m) => m.text.startsWith('The run failed'))!;
@@ -38,15 +38,19 @@ describe('a failed run', () => {
     const parent = h.fake.messages.get(failure.thread_ts!)!;
     expect(parent.text).toContain(':warning: The run failed; see the thread.');
 
-    const click = { actionId: 'run_retry', value: retry, channel: 'C0RESEARCH', messageTs: failure.ts, threadTs: failure.thread_ts!, user: 'U0OTHER' };
-    await h.click(click);
-    await h.click(click);
+    const click = { actionId: 'run_retry', value: retry, channel: 'C0RESEARCH', messageTs: failure.ts, threadTs: failure.thread_ts! };
+    // Somebody else's Retry would make a run that is theirs in the asker's thread: refused, privately.
+    await h.click({ ...click, user: 'U0OTHER' });
+    await h.adapter.settled();
+    expect(synth.calls).toBe(1);
+    expect(h.fake.responses.at(-1)!.body).toMatchObject({ response_type: 'ephemeral', replace_original: false, text: expect.stringContaining('Only <@U0ASKER>, who asked, can retry this run.') });
+    await Promise.all([h.click({ ...click, user: 'U0ASKER' }), h.click({ ...click, user: 'U0ASKER' })]);
     await h.adapter.settled();
     expect(synth.calls).toBe(2);
-    expect(failure.text).toBe('Retrying…');
-    expect(JSON.stringify(failure.blocks)).toContain('Retried by <@U0OTHER>');
+    expect(failure.text).toBe('Retried by <@U0ASKER>; a new run follows.');
+    expect(h.fake.responses.at(-1)!.body.text).toBe('This run has already been retried; the new run is in the thread.');
     const thread = h.fake.thread('C0RESEARCH', failure.thread_ts!);
-    expect(thread.map((m) => m.text.split(' ')[0])).toEqual(['Researching:', ':x:', 'Retrying…', ':white_check_mark:', 'Answer:']);
+    expect(thread.map((m) => m.text.split(' ')[0])).toEqual(['Researching:', ':x:', 'Retried', ':white_check_mark:', 'Answer:']);
     for (const call of h.fake.calls) if (call.args.blocks || call.args.text) expect(messageProblems(call.args, ALLOWED)).toEqual([]);
     expect(h.fake.problems).toEqual([]);
   });
@@ -143,8 +147,10 @@ describe('per-user limits and cancelling', () => {
     const progress = [...h.fake.messages.values()].find((m) => m.channel === 'C0A' && m.text.includes('Working'))!;
     const jobId = buttonValue(progress.blocks, 'run_cancel')!;
     await h.click({ actionId: 'run_cancel', value: jobId, channel: 'C0A', messageTs: progress.ts, threadTs: progress.thread_ts!, user: 'U0OTHER' });
-    await h.fake.waitFor(() => h.fake.callsOf('chat.postEphemeral').length === 2, 5000, 'the refusal');
-    expect(String(h.fake.callsOf('chat.postEphemeral')[1]!.args.text)).toBe('Only <@U0BUSY>, who asked, can cancel this run.');
+    await h.fake.waitFor(() => h.fake.responses.length === 1, 5000, 'the refusal');
+    expect(h.fake.responses[0]!.body).toMatchObject({ response_type: 'ephemeral', text: 'Only <@U0BUSY>, who asked, can cancel this run.' });
+    // Cancel asks for confirmation in Slack's own dialog before the click arrives.
+    expect(JSON.stringify(progress.blocks)).toContain('"confirm":{"title":{"type":"plain_text","text":"Cancel this run?"}');
     await h.click({ actionId: 'run_cancel', value: jobId, channel: 'C0A', messageTs: progress.ts, threadTs: progress.thread_ts!, user: 'U0BUSY' });
     await h.adapter.settled();
     expect(progress.text).toMatch(/^:no_entry_sign: \*Cancelled\*/);

@@ -34,13 +34,15 @@ describe('after a restart', () => {
       SLACK_API_URL: fake.apiUrl,
       PORT: '0',
     };
-    // The state a crash leaves: a job still "running" in the store and in the index of active jobs.
+    // The state a crash leaves: a job still "running" in the store and in the index of active jobs,
+    // written by an earlier version (its origin an untyped bag), which the restart still reads.
+    const THREAD = '1700000000.000001';
     const stores = await createStores(env.STORE_URL);
     const job: JobRecord = {
       id: '6f1c2a9e-0000-4000-8000-000000000001',
       status: 'running',
       request: { question: 'Does vitamin D reduce fracture risk?' },
-      origin: { platform: 'slack', userId: 'U0ASKER', channel: 'C0RESEARCH', threadTs: '1700000000.000001', parentTs: '1700000000.000001' },
+      origin: { platform: 'slack', userId: 'U0ASKER', channel: 'C0RESEARCH', threadTs: THREAD, parentTs: THREAD } as unknown as JobRecord['origin'],
       createdAt: new Date().toISOString(),
       updatedAt: new Date().toISOString(),
     };
@@ -52,15 +54,15 @@ describe('after a restart', () => {
     try {
       const slack = adapters[0] as SlackAdapter;
       const notice = fake.callsOf('chat.postMessage')[0]!;
-      expect(notice.args).toMatchObject({ channel: 'C0RESEARCH', thread_ts: job.origin.threadTs });
+      expect(notice.args).toMatchObject({ channel: 'C0RESEARCH', thread_ts: THREAD });
       expect(String(notice.args.text)).toContain('The bot restarted while this run was in progress.');
       expect(buttonValue(notice.args.blocks, 'run_retry')).toBe(job.id);
 
       const ts = [...fake.messages.values()][0]!.ts;
-      const body = buttonClickBody({ user: 'U0ASKER', channel: 'C0RESEARCH', messageTs: ts, threadTs: job.origin.threadTs, actionId: 'run_retry', value: job.id, responseUrl: `${fake.baseUrl}/response/C0RESEARCH/${ts}/1` });
+      const body = buttonClickBody({ user: 'U0ASKER', channel: 'C0RESEARCH', messageTs: ts, threadTs: THREAD, actionId: 'run_retry', value: job.id, responseUrl: `${fake.baseUrl}/response/C0RESEARCH/${ts}/1` });
       expect((await postSigned(`http://127.0.0.1:${slack.port()}/slack/events`, body, { secret: SECRETS.signingSecret, contentType: 'application/x-www-form-urlencoded' })).status).toBe(200);
       await fake.waitFor(() => fake.callsOf('chat.postMessage').some((c) => isAnswerMessage(c.args)), 10_000, 'the answer');
-      expect(fake.callsOf('chat.postMessage').every((c) => c.args.thread_ts === job.origin.threadTs)).toBe(true);
+      expect(fake.callsOf('chat.postMessage').every((c) => c.args.thread_ts === THREAD)).toBe(true);
       await slack.settled();
     } finally {
       await stop();

@@ -3,6 +3,7 @@ import { parseClaimValue, parsePageValue } from '../../adapters/slack/actions.js
 import { checkBlockLimits, LIMITS } from '../../adapters/slack/limits.js';
 import { mrkdwnText, safeUrl, truncateAtWord } from '../../adapters/slack/mrkdwn.js';
 import { progressMessage } from '../../adapters/slack/progress-view.js';
+import { evidenceMessage } from '../../adapters/slack/claim-view.js';
 import { CLAIMS_PER_PAGE, MAX_REPORT_BLOCKS, pageCount, pageOfClaim, reportMessage } from '../../adapters/slack/report-view.js';
 import type { Answer, Report } from '../../src/model.js';
 import { textObjects } from './assertions.js';
@@ -40,13 +41,12 @@ describe('text for Slack', () => {
 });
 
 describe('the answer message', () => {
-  const everyView = (report: ReturnType<typeof makeReport>) =>
-    Array.from({ length: pageCount(report) }, (_, page) => [
-      reportMessage(report, { page, expanded: [] }),
-      reportMessage(report, { page, expanded: report.claims.map((c) => c.id) }),
-    ]).flat();
+  const everyView = (report: ReturnType<typeof makeReport>) => [
+    ...Array.from({ length: pageCount(report) }, (_, page) => reportMessage(report, { page })),
+    ...report.claims.map((claim) => evidenceMessage(report, claim)),
+  ];
 
-  it('stays within Block Kit limits and the schema for a huge hostile report, every page fully expanded', () => {
+  it("stays within Block Kit limits and the schema for a huge hostile report, every page and every claim's evidence", () => {
     const report = makeReport({ claims: 21, evidencePerClaim: 30, textWords: 400, hostile: true });
     expect(MAX_REPORT_BLOCKS).toBeLessThanOrEqual(LIMITS.blocks);
     for (const message of everyView(report)) {
@@ -79,13 +79,13 @@ describe('the answer message', () => {
     expect(glance.blocks.filter((b) => JSON.stringify(b).includes('claim_toggle:'))).toHaveLength(3);
     expect(JSON.stringify(glance.blocks)).not.toContain('*4.*');
 
-    const first = reportMessage(report, { page: 1, expanded: [] });
+    const first = reportMessage(report, { page: 1 });
     expect(buttons(first).map((e) => e.text.text)).toEqual(['Top claims', 'More claims (9–16 of 20)']);
     expect(parsePageValue(buttons(first)[0]!.value)).toEqual({ reportId: 'rep-1', page: 0 });
     expect(first.blocks.filter((b) => JSON.stringify(b).includes('claim_toggle:'))).toHaveLength(CLAIMS_PER_PAGE);
     expect(JSON.stringify(first.blocks)).toContain('*All claims* 1–8 of 20');
 
-    const last = reportMessage(report, { page: 3, expanded: [] });
+    const last = reportMessage(report, { page: 3 });
     expect(buttons(last).map((e) => [e.action_id, e.text.text])).toEqual([['claims_page:prev', 'Previous claims']]);
     expect(parsePageValue(buttons(last)[0]!.value)).toEqual({ reportId: 'rep-1', page: 2 });
     expect(JSON.stringify(last.blocks)).toContain('*17.*');
@@ -108,14 +108,14 @@ describe('the answer message', () => {
     expect(pageOfClaim(report, 'c2')).toBe(1);
   });
 
-  it('gives confidence in words on the claim line and the number only when expanded', () => {
+  it("gives confidence in words on the claim line and the number only in the claim's evidence", () => {
     const base = makeReport({ claims: 3 });
     const confidences = [0.8, 0.6, 0.3];
     const report = { ...base, claims: base.claims.map((c, i) => ({ ...c, verification: { ...c.verification, confidence: confidences[i]! } })) };
     const lines = reportMessage(report).blocks.filter((b) => JSON.stringify(b).includes('claim_toggle:')).map((b) => (b as { text: { text: string } }).text.text);
     expect(lines.map((l) => l.split(' · ')[1])).toEqual(['high confidence', 'medium confidence', 'low confidence']);
     expect(JSON.stringify(reportMessage(report).blocks)).not.toMatch(/0\.[368]0/);
-    expect(JSON.stringify(reportMessage(report, { page: 0, expanded: ['c2'] }).blocks)).toContain('confidence 0.60');
+    expect(JSON.stringify(evidenceMessage(report, report.claims[1]!).blocks)).toContain('confidence 0.60');
   });
 
   it('shows a claim that is its own quote once, as the verbatim quote', () => {
@@ -123,13 +123,13 @@ describe('the answer message', () => {
     const sentence = 'Vitamin D supplementation lowered the hip fracture rate by 12%.';
     const report = { ...base, claims: [{ ...base.claims[0]!, text: sentence, quote: ` ${sentence}` }, { ...base.claims[1]!, text: 'Hip fractures fell by 12%.', quote: 'CONCLUSIONS: Hip fractures fell by 12%.' }] };
     for (const id of ['c1', 'c2']) {
-      const details = reportMessage(report, { page: 0, expanded: [id] }).blocks.find((b) => JSON.stringify(b).includes('verbatim*')) as { text: { text: string } };
       const claim = report.claims.find((c) => c.id === id)!;
+      const details = evidenceMessage(report, claim).blocks.find((b) => JSON.stringify(b).includes('verbatim*')) as { text: { text: string } };
       expect(details.text.text).not.toContain('in full');
       expect(details.text.text.split(claim.text.trim()).length - 1).toBe(1);
     }
     // A claim that says something else than its quote shows both.
-    const other = JSON.stringify(reportMessage(base, { page: 0, expanded: ['c1'] }).blocks);
+    const other = JSON.stringify(evidenceMessage(base, base.claims[0]!).blocks);
     expect(other).toContain('Claim 1 in full');
     expect(other).toContain(base.claims[0]!.quote);
   });
@@ -145,7 +145,7 @@ describe('the answer message', () => {
     ];
     const claims = base.claims.map((c, i) => ({ ...c, paperId: references[i + 1]!.id, verification: { ...c.verification, evidence: [] } }));
     const report: Report = { ...base, references, claims, abstract: 'It does [1, 2, 3, 4, 5].' };
-    const json = JSON.stringify(reportMessage(report, { page: 0, expanded: ['c1', 'c2', 'c3'] }).blocks);
+    const json = JSON.stringify([reportMessage(report, { page: 0 }), ...report.claims.map((c) => evidenceMessage(report, c))].map((m) => m.blocks));
     expect(json).toContain('<https://doi.org/10.1000/xyz|[1] By DOI (2001)>');
     expect(json).toContain('<https://pubmed.ncbi.nlm.nih.gov/123456/|[2] By PubMed id (2002)>');
     expect(json).toContain('<https://arxiv.org/abs/2101.00001v2|[3] By arXiv id (2003)>');
@@ -161,7 +161,7 @@ describe('the answer message', () => {
     const id = '0b3e8a52-5d0c-4c1e-9a55-3f7f1e2b9c11';
     const report = makeReport({ id, claims: 12 });
     for (const page of [0, 1, 2]) {
-      const message = reportMessage(report, { page, expanded: ['c1', 'c9'], askerId: 'U0ASKER' });
+      const message = reportMessage(report, { page, askerId: 'U0ASKER' });
       expect(message.text).not.toContain(id);
       for (const t of textObjects(message.blocks)) expect(t.text).not.toContain(id.slice(0, 8));
       expect(JSON.stringify(message.blocks)).toContain(`"value":"${id}|`);
@@ -171,7 +171,7 @@ describe('the answer message', () => {
   it('leads with the bottom line and its badge as the header and the fallback text, then the answer text, mentioning the asker', () => {
     const answer: Answer = { verdict: 'yes', confidence: 'medium', basis: ['c1'], text: 'Yes: two trials find fewer fractures [1, 2].' };
     const report = { ...makeReport({ claims: 5 }), answer };
-    const message = reportMessage(report, { page: 0, expanded: [], askerId: 'U0ASKER' });
+    const message = reportMessage(report, { page: 0, askerId: 'U0ASKER' });
     expect(message.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: '✅ Yes (medium confidence)', emoji: true } });
     expect(message.text).toBe('✅ Yes (medium confidence) · “Does it work?”, asked by <@U0ASKER>');
     expect((message.blocks[1] as { text: { text: string } }).text.text).toBe(`<@U0ASKER> ${answer.text}`);
@@ -186,8 +186,8 @@ describe('the answer message', () => {
     );
     expect(new Set(badges).size).toBe(5);
     // Without a usable asker id nobody is mentioned.
-    expect(reportMessage(report, { page: 0, expanded: [], askerId: 'not a user' }).text).not.toContain('<@');
-    expect(reportMessage(makeReport(), { page: 0, expanded: [], askerId: 'U0ASKER' }).text).toBe('Answer: “Does it work?”, asked by <@U0ASKER>');
+    expect(reportMessage(report, { page: 0, askerId: 'not a user' }).text).not.toContain('<@');
+    expect(reportMessage(makeReport(), { page: 0, askerId: 'U0ASKER' }).text).toBe('Answer: “Does it work?”, asked by <@U0ASKER>');
   });
 
   it('cannot ping anyone but the asker, whatever the papers say', () => {
@@ -199,8 +199,13 @@ describe('the answer message', () => {
       claims: base.claims.map((c) => ({ ...c, text: `${c.text} ${ping}`, quote: `${c.quote} ${ping}` })),
       references: base.references.map((r) => ({ ...r, title: `${r.title} ${ping}`, url: 'https://example.org/<@U999>' })),
     };
+    for (const claim of report.claims) {
+      const evidence = evidenceMessage(report, claim);
+      expect(messageProblems(evidence, [])).toEqual([]);
+      expect([evidence.text, ...textObjects(evidence.blocks).map((t) => t.text)].join('\n')).not.toMatch(/<[@!#]/);
+    }
     for (const page of [0, 1]) {
-      const message = reportMessage(report, { page, expanded: report.claims.map((c) => c.id), askerId: 'U0ASKER' });
+      const message = reportMessage(report, { page, askerId: 'U0ASKER' });
       expect(messageProblems(message, ['U0ASKER'])).toEqual([]);
       const everything = [message.text, ...textObjects(message.blocks).map((t) => t.text)].join('\n');
       // Once in the fallback text, once with the answer.
@@ -209,18 +214,21 @@ describe('the answer message', () => {
     }
   });
 
-  it('expands a claim into its verbatim quote and the evidence with links', () => {
+  it("opens a claim's evidence (its verbatim quote and the evidence with links) from a button that names the claim", () => {
     const report = makeReport({ id: 'rep-2', claims: 3, evidencePerClaim: 2 });
-    const collapsed = reportMessage(report, { page: 0, expanded: [] });
-    const expanded = reportMessage(report, { page: 0, expanded: ['c2'] });
-    expect(expanded.blocks.length).toBe(collapsed.blocks.length + 2);
-    const text = JSON.stringify(expanded.blocks);
-    expect(text).toContain(report.claims[1]!.quote);
-    expect(text).toContain('Hide evidence');
-    expect(text).toContain(':red_circle: Contradicts');
-    expect(text).toContain('<https://doi.org/10.1000/p1|[1]');
-    const button = (expanded.blocks.find((b) => JSON.stringify(b).includes('claim_toggle:1')) as { accessory: { value: string } }).accessory;
+    const message = reportMessage(report, { page: 0 });
+    const button = (message.blocks.find((b) => JSON.stringify(b).includes('claim_toggle:1')) as { accessory: { value: string; text: { text: string }; accessibility_label: string } }).accessory;
     expect(parseClaimValue(button.value)).toEqual({ reportId: 'rep-2', claimId: 'c2' });
+    expect(button.text.text).toBe('Evidence');
+    expect(button.accessibility_label.startsWith('Evidence for claim 2: ')).toBe(true);
+    expect(button.accessibility_label.length).toBeLessThanOrEqual(75);
+    const evidence = evidenceMessage(report, report.claims[1]!);
+    const text = JSON.stringify(evidence.blocks);
+    expect(text).toContain(report.claims[1]!.quote);
+    expect(text).toContain(':red_circle: Contradicts');
+    expect(text).toContain('<https://doi.org/10.1000/p3|[3]');
+    expect(evidence.text.startsWith('Evidence for claim 2: ')).toBe(true);
+    expect(blockProblems(evidence.blocks)).toEqual([]);
   });
 
   it('says so when no claim could be extracted', () => {
@@ -234,7 +242,7 @@ describe('the answer message', () => {
     const report = { ...makeReport({ claims: 21, textWords: 400, hostile: true }), answer };
     const header = (message: ReturnType<typeof reportMessage>) => (message.blocks[0] as { text: { text: string } }).text.text;
     for (let page = 0; page < pageCount(report); page++) {
-      const message = reportMessage(report, { page, expanded: [] });
+      const message = reportMessage(report, { page });
       expect(header(message)).toBe('⚖️ Mixed evidence (low confidence)');
       expect(message.text.startsWith('⚖️ Mixed evidence (low confidence) · ')).toBe(true);
       expect(blockProblems(message.blocks)).toEqual([]);
@@ -258,9 +266,13 @@ describe('the progress message', () => {
     expect(running.text).toContain('2.5 s');
     expect(JSON.stringify(running.blocks)).toContain('run_cancel');
     tracker.apply({ type: 'run-finished', reportId: 'r', claims: 8, qualityScore: 7, runId: 'r', elapsedMs: 4000 });
+    expect(JSON.stringify(running.blocks)).toContain('"confirm":');
     const done = progressMessage(tracker.snapshot(), 'job-1');
     expect(done.text).toContain('Done');
+    // Done, it collapses to one line.
+    expect(done.blocks).toHaveLength(1);
     expect(JSON.stringify(done.blocks)).not.toContain('run_cancel');
+    expect(JSON.stringify(done.blocks)).not.toContain('Searching');
   });
 });
 

@@ -1,0 +1,435 @@
+/**
+ * The conversation of one research question, the same on every chat platform: admission (the
+ * question cleaned and the per-user limit taken once, synchronously, inside the platform's
+ * acknowledgement deadline), the parent message and the thread, one progress message edited in place
+ * (coalesced within the platform's edit limits, its elapsed time refreshed while a stage is slow, its
+ * final one-line state written before the answer), the answer with its files, a failure with Retry,
+ * Cancel, restart notices and the error texts. A platform supplies a transport and a renderer
+ * (`chat.ts`); see "Adding a chat platform" in the README.
+ */
+import type { Core } from '../../src/core.js';
+import { asSynthError } from '../../src/errors.js';
+import type { ProgressEvent } from '../../src/events.js';
+import type { JobRecord, RunOrigin } from '../../src/jobs/job.js';
+import type { Admission, Run } from '../../src/jobs/runner.js';
+import type { Logger } from '../../src/logger.js';
+import type { Claim, Report, RunRequest } from '../../src/model.js';
+import { createProgressTracker, type ProgressSnapshot, type ProgressTracker } from '../../src/progress.js';
+import type { ChatPlatform, MessageRef, Place, RunOutcome, Words } from './chat.js';
+import { createClaims, type Claims } from './claims.js';
+import { createCoalescer } from './coalescer.js';
+import { reportFiles, type ReportFile } from './files.js';
+import { answerLine } from './glance.js';
+import { failureText, isRetryable, refusalText } from './texts.js';
+
+/** How a question was asked: where, and the platform's own ways to answer the asker. */
+export interface Asking<M> {
+  /** The channel it was asked in. */
+  channel: string;
+  /** A message already there that the run hangs off (the one that mentioned the bot); else a parent is posted. */
+  message?: string;
+  /** Asked inside this thread: the run reports in it (no new thread). */
+  thread?: string;
+  /** Slack team or Discord guild. */
+  workspace?: string;
+  /** Posts and edits the parent where the platform does it its own way (Discord: the command's interaction reply). */
+  parent?: { post(message: M): Promise<MessageRef>; edit(ref: MessageRef, message: M): Promise<void> };
+  /** Tells the asker something only they see, where the transport's `ephemeral` does not serve (Slack's response URL). */
+  tell?(message: M): Promise<void>;
+  /** Where the answer goes when the run's place refuses it (Discord: the interaction's follow-up). */
+  fallback?(message: M, files: readonly ReportFile[]): Promise<void>;
+}
+
+/** A click on one of the bot's controls. */
+export interface Click<M> {
+  /** The message the control was on. */
+  message: MessageRef;
+  /** Replies to the person who clicked only. */
+  tell(message: M): Promise<void>;
+  /** Replaces the clicked message (e.g. a Retry button by "Retried by …"). */
+  replace?(message: M): Promise<void>;
+}
+
+/** Options of {@link createConversation}. */
+export interface ConversationOptions<M> {
+  core: Core;
+  platform: ChatPlatform<M>;
+  log: Logger;
+  /** Least time between two edits of one progress message, and the delay before it is first posted (default 1,000 ms). */
+  progressIntervalMs?: number;
+  /** Least time between two thread status updates (default 3,000 ms). */
+  statusIntervalMs?: number;
+  /** How often the elapsed time is refreshed while nothing else changes (default 5,000 ms). */
+  tickMs?: number;
+  now?: () => number;
+  /** What of an error may be logged (Discord: never the request URL, which can hold an interaction token). */
+  loggable?: (error: unknown) => unknown;
+}
+
+/** The result of {@link Conversation.admit}. */
+export type Admitted = { admission: Admission } | { refusal: string };
+
+/** One platform's conversations. */
+export interface Conversation<M> {
+  /** Synchronous: the question cleaned and a place in the asker's limit taken, or why not (plain text). */
+  admit(asker: string, question: string, options?: Omit<RunRequest, 'question'>): Admitted;
+  /**
+   * Posts the parent (unless the run hangs off an existing message), opens the thread, starts the run
+   * and follows it there. Resolves with the run id once it has started (undefined when it could not:
+   * the asker has been told why); the answer follows.
+   */
+  ask(admission: Admission, asking: Asking<M>): Promise<string | undefined>;
+  /** Retry of a failed run, by its asker; a second click (or a second person) starts nothing. */
+  retry(jobId: string, presser: string, click: Click<M>): Promise<void>;
+  /**
+   * Cancels a run for its asker; resolves to what to tell the presser, or undefined when cancelled.
+   * With `check`, only says whether the presser may cancel it (before asking them to confirm).
+   */
+  cancel(jobId: string, presser: string, options?: { check?: boolean }): Promise<Words | undefined>;
+  /** A claim of a stored report, for its evidence; undefined when either is gone. */
+  evidence(reportId: string, claimId: string): Promise<{ report: Report; claim: Claim } | undefined>;
+  /** Posts "interrupted by a restart" with Retry in the threads of this platform's interrupted runs. */
+  announceInterrupted(jobs: readonly JobRecord[]): Promise<void>;
+  /** Counts a piece of work (a command being handled, a click) until it settles. */
+  track(work: Promise<unknown>): void;
+  /** Resolves when every followed run has been posted and every tracked piece of work has settled. */
+  settled(): Promise<void>;
+  /** Stops timers; pending edits are dropped. */
+  close(): void;
+}
+
+/** Where a run's messages go, from its origin. */
+export function placeOf(origin: RunOrigin): Place | undefined {
+  if (!origin.channel) return undefined;
+  if (origin.thread) return { channel: origin.channel, thread: origin.thread };
+  return origin.message ? { channel: origin.channel, replyTo: origin.message } : { channel: origin.channel };
+}
+
+interface Following<M> {
+  run: Run;
+  place: Place;
+  tracker: ProgressTracker;
+  startedAt: number;
+  /** The progress message, once its post was made. */
+  progress?: Promise<MessageRef | undefined>;
+  showing: boolean;
+  ended: boolean;
+  status: { last: string; set: boolean; off: boolean };
+  timers: NodeJS.Timeout[];
+  /** The rendered state, for the coalescer. */
+  message?: M;
+}
+
+/** Creates the conversations of one platform. */
+export function createConversation<M>(options: ConversationOptions<M>): Conversation<M> {
+  const { core, platform, log } = options;
+  const { transport, render } = platform;
+  const runner = core.runner;
+  const now = options.now ?? Date.now;
+  const loggable = options.loggable ?? ((error: unknown) => error);
+  const interval = options.progressIntervalMs ?? 1000;
+  const tickMs = options.tickMs ?? 5000;
+  const claims: Claims = createClaims(core.stores.state);
+  const following = new Map<string, Following<M>>();
+  const live = new Set<Promise<unknown>>();
+
+  const progress = createCoalescer<M>({
+    intervalMs: interval,
+    write: async (runId, message) => {
+      const f = following.get(runId);
+      if (!f) return;
+      if (!f.progress) {
+        f.progress = transport.post(f.place, message, { priority: 'answer' }).catch((error: unknown) => {
+          log.warn({ err: loggable(error), runId }, 'could not post the progress message');
+          return undefined;
+        });
+        await f.progress;
+        return;
+      }
+      const ref = await f.progress;
+      if (ref) await transport.edit(ref, message, 'background');
+    },
+    onError: (error, runId) => log.warn({ err: loggable(error), runId }, 'progress edit failed'),
+  });
+
+  const status = createCoalescer<string>({
+    intervalMs: options.statusIntervalMs ?? 3000,
+    write: async (runId, text) => {
+      const f = following.get(runId);
+      if (!f || f.status.off || !transport.setStatus) return;
+      // A thread's status is cleared when the app posts in it: set it after the progress message.
+      await f.progress;
+      try {
+        await transport.setStatus(f.place, text);
+      } catch (error) {
+        // Best effort: where the platform does not offer thread statuses the thread goes without.
+        f.status.off = true;
+        log.debug({ runId, err: loggable(error) }, 'thread status unavailable');
+      }
+    },
+  });
+
+  /** The snapshot to draw: while the run goes, its elapsed time is the clock's, so it moves while a stage is slow. */
+  const snapshotOf = (f: Following<M>): ProgressSnapshot => {
+    const snapshot = f.tracker.snapshot();
+    if (snapshot.finished || snapshot.failed) return snapshot;
+    return { ...snapshot, elapsedMs: Math.max(snapshot.elapsedMs, now() - f.startedAt) };
+  };
+
+  const draw = (f: Following<M>) => {
+    if (!f.showing) return;
+    const snapshot = snapshotOf(f);
+    progress.push(f.run.id, render.progress(snapshot, { runId: f.run.id, ...(f.place.note ? { note: f.place.note } : {}) }));
+    if (transport.setStatus && render.status && !snapshot.finished && !snapshot.failed) {
+      const text = render.status(snapshot);
+      if (text !== f.status.last) {
+        f.status.last = text;
+        f.status.set = true;
+        status.push(f.run.id, text);
+      }
+    }
+  };
+
+  const tellAsker = async (asking: Asking<M>, place: Place, asker: string, words: Words) => {
+    const message = render.notice(words);
+    try {
+      if (asking.tell) await asking.tell(message);
+      else if (transport.ephemeral) await transport.ephemeral(place, asker, message);
+      else await transport.post({ ...place, ...(asking.message ? { replyTo: asking.message } : {}) }, message, { priority: 'interactive' });
+    } catch (error) {
+      log.warn({ err: loggable(error) }, 'could not tell the asker');
+    }
+  };
+
+  const postFailure = (place: Place, runId: string, code: string, message: string) =>
+    transport.post(place, render.failure({ runId, text: failureText(code, message), retryable: isRetryable(code) }), { priority: 'answer' });
+
+  /** Reports a started run in its place until it ends; resolves when the answer (or failure) is posted. */
+  const follow = (run: Run, place: Place, tracker: ProgressTracker, finish?: (outcome: RunOutcome) => Promise<void>, fallback?: Asking<M>['fallback']): Promise<void> => {
+    const f: Following<M> = { run, place, tracker, startedAt: now(), showing: false, ended: false, status: { last: '', set: false, off: false }, timers: [] };
+    following.set(run.id, f);
+    const show = () => {
+      if (f.showing || f.ended) return;
+      f.showing = true;
+      draw(f);
+    };
+    // The progress message appears one interval after the run starts: the parent already says the work
+    // started, a run that ends sooner gets one final progress post, and a burst of commands is
+    // acknowledged before its follow-up posts are made.
+    f.timers.push(setTimeout(show, interval));
+    f.timers.push(setInterval(() => draw(f), tickMs));
+
+    const work = (async () => {
+      let report: Report | undefined;
+      let failure: { code: string; message: string } | undefined;
+      try {
+        report = await run.done;
+      } catch (error) {
+        failure = asSynthError(error);
+      }
+      for (const timer of f.timers) clearTimeout(timer);
+      const snapshot = tracker.snapshot();
+      if (report && !snapshot.finished) {
+        tracker.apply({ type: 'run-finished', runId: run.id, elapsedMs: report.timings.totalMs, reportId: report.id, claims: report.claims.length, qualityScore: report.qualityScore });
+      }
+      if (failure && !snapshot.failed) tracker.apply({ type: 'run-failed', runId: run.id, elapsedMs: Math.max(snapshot.elapsedMs, now() - f.startedAt), ...failure });
+      // The progress message reaches its final state before the answer is posted under it.
+      f.showing = true;
+      draw(f);
+      f.ended = true;
+      await progress.flush(run.id);
+
+      let outcome: RunOutcome | undefined;
+      if (report) {
+        const files = await reportFiles(report, log);
+        const message = render.answer(report, { asker: run.origin.asker });
+        try {
+          const ref = await transport.post(place, message, { priority: 'answer', files });
+          await platform.answered?.(ref, report, run.origin.asker).catch((error: unknown) => log.warn({ err: loggable(error), runId: run.id }, 'could not record the answer'));
+          outcome = { kind: 'answered', line: answerLine(report), claims: report.claims.length, quality: report.qualityScore };
+        } catch (error) {
+          log.error({ err: loggable(error), runId: run.id }, 'could not post the answer');
+          if (fallback) {
+            try {
+              await fallback(message, files);
+              outcome = { kind: 'undelivered' };
+            } catch (second) {
+              log.error({ err: loggable(second), runId: run.id }, 'could not deliver the answer another way');
+            }
+          }
+          if (!outcome) {
+            failure = { code: 'internal', message: `The report is ready, but posting the answer failed (${asSynthError(error).message}).` };
+          }
+        }
+      }
+      if (failure) {
+        await postFailure(place, run.id, failure.code, failure.message).catch((error: unknown) => log.warn({ err: loggable(error), runId: run.id }, 'could not post the failure'));
+        outcome = failure.code === 'cancelled' ? { kind: 'cancelled' } : { kind: 'failed' };
+      }
+      const finals: Promise<unknown>[] = [];
+      if (f.status.set && !f.status.off) {
+        status.push(run.id, '');
+        finals.push(status.flush(run.id));
+      }
+      if (finish && outcome) finals.push(finish(outcome).catch((error: unknown) => log.warn({ err: loggable(error), runId: run.id }, 'could not update the parent message')));
+      await Promise.all(finals);
+      following.delete(run.id);
+    })();
+    track(work);
+    return work;
+  };
+
+  const track = (work: Promise<unknown>) => {
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    live.add(settled);
+    void settled.then(() => live.delete(settled));
+  };
+
+  /** Starts an admitted run in a place and follows it; the tracker is fed from the first event. */
+  const startIn = async (admission: Admission, origin: RunOrigin, place: Place, finish?: (outcome: RunOutcome) => Promise<void>, fallback?: Asking<M>['fallback']) => {
+    const tracker = createProgressTracker();
+    let f: Following<M> | undefined;
+    const run = await runner.start(admission, origin, (event: ProgressEvent) => {
+      tracker.apply(event);
+      f ??= following.get(event.runId);
+      if (f) draw(f);
+    });
+    void follow(run, place, tracker, finish, fallback);
+    return run;
+  };
+
+  const conversation: Conversation<M> = {
+    admit(asker, question, requestOptions = {}) {
+      try {
+        return { admission: runner.admit({ ...requestOptions, question }, { platform: platform.name, asker }) };
+      } catch (error) {
+        return { refusal: refusalText(error) };
+      }
+    },
+
+    async ask(admission, asking) {
+      const asker = admission.asker;
+      const question = admission.request.question;
+      const channelPlace: Place = { channel: asking.channel, ...(asking.thread ? { thread: asking.thread } : {}) };
+      let parent: MessageRef;
+      let ownParent = false;
+      try {
+        if (asking.message) parent = { channel: asking.channel, id: asking.message };
+        else {
+          const message = render.parent({ question, asker });
+          parent = asking.parent ? await asking.parent.post(message) : await transport.post(channelPlace, message, { priority: 'interactive' });
+          ownParent = true;
+        }
+      } catch (error) {
+        admission.release();
+        log.warn({ err: loggable(error), channel: asking.channel }, 'could not post the parent message');
+        const why = transport.explainFailure?.(error) ?? `I couldn't post in this channel (${asSynthError(error).message}).`;
+        await tellAsker(asking, channelPlace, asker, why);
+        return undefined;
+      }
+      let place: Place;
+      if (asking.thread) place = { channel: asking.channel, thread: asking.thread };
+      else if (transport.openThread) place = await transport.openThread(parent, question);
+      else place = { channel: parent.channel, thread: parent.id };
+      const editParent = async (outcome: RunOutcome) => {
+        if (!ownParent) return;
+        const message = render.parent({ question, asker, outcome });
+        await (asking.parent ? asking.parent.edit(parent, message) : transport.edit(parent, message, 'background'));
+      };
+      const origin: RunOrigin = {
+        platform: platform.name,
+        asker,
+        channel: asking.channel,
+        ...(place.thread ? { thread: place.thread } : {}),
+        message: parent.id,
+        ...(asking.workspace ? { workspace: asking.workspace } : {}),
+      };
+      try {
+        const run = await startIn(admission, origin, place, editParent, asking.fallback);
+        return run.id;
+      } catch (error) {
+        admission.release();
+        const text = refusalText(error);
+        if (ownParent) await editParent({ kind: 'refused', text }).catch((e: unknown) => log.warn({ err: loggable(e) }, 'could not update the parent message'));
+        else await tellAsker(asking, place, asker, text);
+        return undefined;
+      }
+    },
+
+    async retry(jobId, presser, click) {
+      const tell = (words: Words) => click.tell(render.notice(words)).catch((error: unknown) => log.warn({ err: loggable(error) }, 'could not answer a click'));
+      const record = await runner.get(jobId);
+      const place = record && record.origin.platform === platform.name ? placeOf(record.origin) : undefined;
+      if (!record || !place) {
+        await tell('That run is no longer stored. Ask the question again.');
+        return;
+      }
+      if (record.origin.asker !== presser) {
+        await tell(['Only ', { user: record.origin.asker }, ', who asked, can retry this run. Ask the question yourself to get your own run.']);
+        return;
+      }
+      let admission: Admission;
+      try {
+        admission = runner.admit(record.request, { platform: platform.name, asker: presser });
+      } catch (error) {
+        await tell(refusalText(error));
+        return;
+      }
+      // Two quick clicks, or a click after a restart: one run.
+      if (!(await claims.claim(`retry:${jobId}`))) {
+        admission.release();
+        await tell('This run has already been retried; the new run is in the thread.');
+        return;
+      }
+      await click.replace?.(render.notice(['Retried by ', { user: presser }, '; a new run follows.'])).catch((error: unknown) => log.warn({ err: loggable(error) }, 'could not mark the failure as retried'));
+      try {
+        await startIn(admission, { ...record.origin, asker: presser, retryOf: jobId }, place);
+      } catch (error) {
+        admission.release();
+        await claims.release(`retry:${jobId}`).catch(() => undefined);
+        await tell(refusalText(error));
+      }
+    },
+
+    async cancel(jobId, presser, cancelOptions = {}) {
+      const record = await runner.get(jobId);
+      if (!record) return 'That run is no longer stored.';
+      if (record.origin.asker !== presser) return ['Only ', { user: record.origin.asker }, ', who asked, can cancel this run.'];
+      if (cancelOptions.check) return runner.activeFor(presser, platform.name).includes(jobId) ? undefined : 'That run has already ended.';
+      if (!(await runner.cancel(jobId))) return 'That run has already ended.';
+      return undefined;
+    },
+
+    async evidence(reportId, claimId) {
+      const report = await runner.getReport(reportId);
+      const claim = report?.claims.find((c) => c.id === claimId);
+      return report && claim ? { report, claim } : undefined;
+    },
+
+    async announceInterrupted(jobs) {
+      for (const job of jobs) {
+        const place = job.origin.platform === platform.name ? placeOf(job.origin) : undefined;
+        if (!place) continue;
+        await postFailure(place, job.id, job.error?.code ?? 'interrupted', job.error?.message ?? '').catch((error: unknown) =>
+          log.warn({ err: loggable(error), runId: job.id }, 'could not announce an interrupted run'),
+        );
+      }
+    },
+
+    track,
+
+    async settled() {
+      while (live.size > 0) await Promise.allSettled([...live]);
+    },
+
+    close() {
+      progress.close();
+      status.close();
+      for (const f of following.values()) for (const timer of f.timers) clearTimeout(timer);
+    },
+  };
+  return conversation;
+}
