@@ -1,0 +1,189 @@
+/**
+ * The shared conversation over an in-memory platform: the smallest platform there is (a transport that
+ * records what it is asked to do, a renderer to plain strings), so the flow's own rules are checked
+ * without a chat platform's fake in between. The contract suite (test/contract) runs the same
+ * conversation over Slack's and Discord's fakes.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ChatPlatform, MessageRef, Place } from '../../adapters/shared/chat.js';
+import { createConversation, placeOf, type Conversation } from '../../adapters/shared/conversation.js';
+import { loadConfig } from '../../src/config.js';
+import { createCore, type Core } from '../../src/core.js';
+import { SynthError } from '../../src/errors.js';
+import { silentLogger } from '../../src/logger.js';
+import { formatSeconds } from '../../src/progress.js';
+import type { Synthesize } from '../../src/pipeline/synthesize.js';
+import type { Runtime } from '../../src/runtime.js';
+import { createStores } from '../../src/store/store.js';
+import { makeReport, scriptedSynthesize } from '../slack/scripted.js';
+
+interface Posted {
+  ref: MessageRef;
+  place: Place;
+  text: string;
+  edits: string[];
+  files: string[];
+  at: number;
+}
+
+/** A platform that keeps everything in memory; `failPost` makes posts whose text matches it throw. */
+function memoryPlatform(options: { failPost?: RegExp; threads?: boolean } = {}) {
+  const posted: Posted[] = [];
+  const told: string[] = [];
+  const order: string[] = [];
+  let next = 0;
+  const platform: ChatPlatform<string> & { posted: Posted[]; told: string[]; order: string[] } = {
+    name: 'memory',
+    posted,
+    told,
+    order,
+    transport: {
+      async post(place, text, postOptions = {}) {
+        if (options.failPost?.test(text)) throw new SynthError('internal', 'refused by the platform');
+        const ref = { channel: place.thread ?? place.channel, id: `m${++next}` };
+        posted.push({ ref, place, text, edits: [], files: (postOptions.files ?? []).map((f) => f.name), at: Date.now() });
+        order.push(`post:${text.split('\n')[0]}`);
+        return ref;
+      },
+      async edit(ref, text) {
+        const message = posted.find((p) => p.ref.id === ref.id)!;
+        message.edits.push(text);
+        order.push(`edit:${text.split('\n')[0]}`);
+      },
+      ...(options.threads === false ? {} : { openThread: async (parent: MessageRef) => ({ channel: parent.channel, thread: `thread-of-${parent.id}` }) }),
+      async ephemeral(_place, user, text) {
+        told.push(`${user}: ${text}`);
+      },
+      explainFailure: () => 'I cannot post here.',
+    },
+    render: {
+      parent: ({ question, outcome }) => `Researching: ${question}${outcome ? ` -> ${outcome.kind}` : ''}`,
+      progress: (snapshot, { runId }) =>
+        snapshot.finished ? `Done in ${formatSeconds(snapshot.elapsedMs)}` : snapshot.failed ? `Failed: ${snapshot.failed.code}` : `Working ${formatSeconds(snapshot.elapsedMs)} [cancel ${runId}]`,
+      answer: (report, { asker }) => `Answer for ${asker}: ${report.claims.length} claims`,
+      failure: ({ runId, text, retryable }) => `The run failed: ${text}${retryable ? ` [retry ${runId}]` : ''}`,
+      notice: (words) => (typeof words === 'string' ? words : words.map((w) => (typeof w === 'string' ? w : `@${w.user}`)).join('')),
+    },
+  };
+  return platform;
+}
+
+const cores: Core[] = [];
+afterEach(async () => {
+  for (const core of cores.splice(0)) await core.close();
+});
+
+async function setup(synthesize: Synthesize, platform: ReturnType<typeof memoryPlatform>, options: { tickMs?: number; progressIntervalMs?: number } = {}) {
+  const config = loadConfig({ STORE_URL: 'memory://', SYNTH_SOURCES: 'none', SYNTH_MAX_RUNS_PER_USER: '1' });
+  const runtime = { synthesize, engine: undefined, sources: [], skipped: [] } as unknown as Runtime;
+  const core = await createCore(config, silentLogger, { stores: await createStores('memory://'), runtime });
+  cores.push(core);
+  const conversation: Conversation<string> = createConversation({ core, platform, log: silentLogger, progressIntervalMs: options.progressIntervalMs ?? 20, tickMs: options.tickMs ?? 60 });
+  return { core, conversation };
+}
+
+function admitted(conversation: Conversation<string>, asker: string, question: string) {
+  const result = conversation.admit(asker, question);
+  if ('refusal' in result) throw new Error(result.refusal);
+  return result.admission;
+}
+
+describe('the shared conversation', () => {
+  it('posts the parent, opens a thread, records a typed origin, and ends the progress before the answer', async () => {
+    const platform = memoryPlatform();
+    const { core, conversation } = await setup(scriptedSynthesize({ stepMs: 15, report: (id) => makeReport({ id }) }), platform);
+    const runId = await conversation.ask(admitted(conversation, 'alice', 'Does it work?'), { channel: 'C1', workspace: 'W1' });
+    await conversation.settled();
+    expect(runId).toBeDefined();
+    const [parent, progress, answer] = platform.posted;
+    expect(parent!.text).toBe('Researching: Does it work?');
+    expect(parent!.edits.at(-1)).toBe('Researching: Does it work? -> answered');
+    expect(progress!.place).toEqual({ channel: 'C1', thread: `thread-of-${parent!.ref.id}` });
+    expect(answer!.text).toBe('Answer for alice: 3 claims');
+    expect(answer!.files.map((f) => f.split('.').pop())).toEqual(['md', 'json', 'bib']);
+    const record = await core.runner.get(runId!);
+    expect(record!.origin).toEqual({ platform: 'memory', asker: 'alice', channel: 'C1', thread: `thread-of-${parent!.ref.id}`, message: parent!.ref.id, workspace: 'W1' });
+    // The progress message's last state is written before the answer is posted.
+    const done = platform.order.findIndex((o) => /^(?:post|edit):Done/.test(o));
+    expect(done).toBeGreaterThanOrEqual(0);
+    expect(done).toBeLessThan(platform.order.indexOf('post:Answer for alice: 3 claims'));
+    expect(placeOf(record!.origin)).toEqual(progress!.place);
+  });
+
+  it('refreshes the elapsed time while a stage is slow and sends no events', async () => {
+    const platform = memoryPlatform();
+    // One slow stage: 8 steps of 5 ms, but the search stage waits 500 ms without a word.
+    const slow: Synthesize = async (request, options) => {
+      const listeners = options?.onEvent === undefined ? [] : Array.isArray(options.onEvent) ? options.onEvent : [options.onEvent];
+      for (const listener of listeners) void listener({ type: 'stage-started', stage: 'search', runId: options!.runId!, elapsedMs: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return scriptedSynthesize({ report: (id) => makeReport({ id }) })(request, options);
+    };
+    const { conversation } = await setup(slow, platform, { tickMs: 100, progressIntervalMs: 20 });
+    await conversation.ask(admitted(conversation, 'alice', 'Does it work?'), { channel: 'C1' });
+    await conversation.settled();
+    const progress = platform.posted[1]!;
+    const shown = [progress.text, ...progress.edits].filter((t) => t.startsWith('Working')).map((t) => Number(/Working ([\d.]+) s/.exec(t)![1]));
+    // Several distinct elapsed times while the search stage said nothing, in order.
+    expect(new Set(shown).size).toBeGreaterThanOrEqual(3);
+    expect([...shown].sort((a, b) => a - b)).toEqual(shown);
+    expect(Math.max(...shown)).toBeGreaterThanOrEqual(0.3);
+  });
+
+  it('gives the place back and tells the asker when the parent cannot be posted', async () => {
+    const platform = memoryPlatform({ failPost: /^Researching/ });
+    const { core, conversation } = await setup(scriptedSynthesize({}), platform);
+    expect(await conversation.ask(admitted(conversation, 'alice', 'Does it work?'), { channel: 'C1' })).toBeUndefined();
+    expect(platform.told).toEqual(['alice: I cannot post here.']);
+    // The limit is one run per user here: the place was released, so alice can ask again.
+    expect('admission' in conversation.admit('alice', 'Does it work again?')).toBe(true);
+    expect(core.runner.activeFor('alice')).toEqual([]);
+  });
+
+  it('uses the fallback when the answer cannot be posted, and otherwise says so with Retry', async () => {
+    const refused = memoryPlatform({ failPost: /^Answer/ });
+    const first = await setup(scriptedSynthesize({ report: (id) => makeReport({ id }) }), refused);
+    const delivered: string[] = [];
+    await first.conversation.ask(admitted(first.conversation, 'alice', 'Does it work?'), { channel: 'C1', fallback: async (message, files) => void delivered.push(`${message} + ${files.length} files`) });
+    await first.conversation.settled();
+    expect(delivered).toEqual(['Answer for alice: 3 claims + 3 files']);
+    expect(refused.posted[0]!.edits.at(-1)).toMatch(/-> undelivered$/);
+
+    const noFallback = memoryPlatform({ failPost: /^Answer/ });
+    const second = await setup(scriptedSynthesize({ report: (id) => makeReport({ id }) }), noFallback);
+    const runId = await second.conversation.ask(admitted(second.conversation, 'bob', 'Does it work?'), { channel: 'C1' });
+    await second.conversation.settled();
+    expect(noFallback.posted.at(-1)!.text).toBe(`The run failed: Something went wrong inside the bot. The report is ready, but posting the answer failed (refused by the platform). [retry ${runId}]`);
+  });
+
+  it('hangs a run off an existing message and reports in its thread when asked inside one (no new thread)', async () => {
+    const platform = memoryPlatform();
+    const { core, conversation } = await setup(scriptedSynthesize({ report: (id) => makeReport({ id }) }), platform);
+    const runId = await conversation.ask(admitted(conversation, 'alice', 'Does it work?'), { channel: 'C1', message: 'user-msg', thread: 'T9' });
+    await conversation.settled();
+    expect(platform.posted.every((p) => p.place.thread === 'T9')).toBe(true);
+    expect(platform.posted.some((p) => p.text.startsWith('Researching'))).toBe(false);
+    expect((await core.runner.get(runId!))!.origin).toMatchObject({ channel: 'C1', thread: 'T9', message: 'user-msg' });
+  });
+
+  it('without threads, a fallback place replies to the parent, and a restart notice finds it from the origin', async () => {
+    const platform = memoryPlatform({ threads: false });
+    platform.transport.openThread = async (parent) => ({ channel: parent.channel, replyTo: parent.id, note: 'no threads here' });
+    const gate: { release?: () => void } = {};
+    const hanging: Synthesize = (_request, options) =>
+      new Promise((_resolve, reject) => {
+        gate.release = () => reject(new SynthError('internal', 'stopped'));
+        options?.signal?.addEventListener('abort', () => reject(options.signal!.reason), { once: true });
+      });
+    const { core, conversation } = await setup(hanging, platform);
+    const runId = await conversation.ask(admitted(conversation, 'alice', 'Does it work?'), { channel: 'C1' });
+    const record = (await core.runner.get(runId!))!;
+    expect(record.origin.thread).toBeUndefined();
+    expect(placeOf(record.origin)).toEqual({ channel: 'C1', replyTo: platform.posted[0]!.ref.id });
+    await conversation.announceInterrupted([{ ...record, status: 'interrupted', error: { code: 'interrupted', message: '' } }]);
+    expect(platform.posted.at(-1)!.place).toEqual({ channel: 'C1', replyTo: platform.posted[0]!.ref.id });
+    expect(platform.posted.at(-1)!.text).toBe(`The run failed: The bot restarted while this run was in progress. [retry ${runId}]`);
+    gate.release!();
+    await conversation.settled();
+  });
+});
