@@ -13,8 +13,10 @@ export interface ChatAdapter {
   /** Stops handling new commands and disconnects. */
   stop(): Promise<void>;
   /**
-   * Tells the users of runs that a restart interrupted (jobs this platform started) and offers them a
-   * retry. Called once after `start`, with the jobs `JobRunner.recoverInterrupted` returned.
+   * Finishes the delivery of this platform's runs that a stopped process left unfinished (the jobs
+   * `JobRunner.sweep` took over): posts a ready answer, or tells the thread the run was interrupted
+   * and offers a retry, and brings the progress and parent to their final state. Called after `start`
+   * and whenever a sweep takes runs over.
    */
   announceInterrupted?(jobs: JobRecord[]): Promise<void>;
 }

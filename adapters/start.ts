@@ -3,10 +3,11 @@
  * one store). With none configured it exits 1 naming the variables to set and pointing to the CLI.
  */
 import { loadConfig } from '../src/config.js';
-import { createCore } from '../src/core.js';
+import { createCore, type CoreOptions } from '../src/core.js';
 import { asSynthError } from '../src/errors.js';
 import { loadDotEnv } from '../src/env-file.js';
 import { createLogger } from '../src/logger.js';
+import { secretValues } from '../src/text/redact.js';
 import type { AdapterModule, ChatAdapter } from './adapter.js';
 import { ADAPTER_MODULES } from './modules.js';
 
@@ -14,9 +15,10 @@ import { ADAPTER_MODULES } from './modules.js';
 export async function startAdapters(
   env: Record<string, string | undefined> = process.env,
   modules: readonly AdapterModule<never>[] = ADAPTER_MODULES,
+  options: { core?: CoreOptions } = {},
 ): Promise<{ adapters: ChatAdapter[]; stop: () => Promise<void> }> {
   const config = loadConfig(env);
-  const log = createLogger({ level: config.LOG_LEVEL });
+  const log = createLogger({ level: config.LOG_LEVEL, secrets: secretValues(env) });
   const configured = modules
     .map((module) => ({ module, settings: (module as AdapterModule<unknown>).loadConfig(env) }))
     .filter((m) => m.settings !== undefined);
@@ -27,21 +29,36 @@ export async function startAdapters(
         'in the environment or .env (see .env.example), or use the CLI: npx synthesize "your question".',
     );
   }
-  const core = await createCore(config, log);
-  const interrupted = await core.runner.recoverInterrupted();
-  if (interrupted.length > 0) log.warn({ jobs: interrupted.map((j) => j.id) }, 'runs interrupted by the last restart');
+  const core = await createCore(config, log, options.core);
   const adapters = configured.map(({ module, settings }) => (module as AdapterModule<unknown>).create(settings, core));
   for (const adapter of adapters) {
     await adapter.start();
     log.info({ adapter: adapter.name }, 'adapter started');
-    const mine = interrupted.filter((job) => job.origin.platform === adapter.name);
-    if (mine.length > 0 && adapter.announceInterrupted) {
-      await adapter.announceInterrupted(mine).catch((error: unknown) => log.error({ err: error }, 'could not announce interrupted runs'));
-    }
   }
+  // Runs whose process stopped (a crash, a restart, another process on the same store that died) are
+  // taken over once their lease has expired, now and then every third of a lease: their answer is
+  // posted if it was ready, or their thread told they were interrupted, with Retry.
+  const platforms = adapters.map((a) => a.name);
+  let sweeping = Promise.resolve();
+  const sweep = () => {
+    sweeping = sweeping.then(async () => {
+      const taken = await core.runner.sweep(platforms);
+      if (taken.length > 0) log.warn({ jobs: taken.map((j) => j.id) }, 'taking over runs a stopped process left unfinished');
+      for (const adapter of adapters) {
+        const mine = taken.filter((job) => job.origin.platform === adapter.name);
+        if (mine.length > 0 && adapter.announceInterrupted) await adapter.announceInterrupted(mine);
+      }
+    }).catch((error: unknown) => log.error({ err: error }, 'could not take over unfinished runs'));
+    return sweeping;
+  };
+  await sweep();
+  const timer = setInterval(() => void sweep(), Math.max(50, Math.floor(core.runner.leaseMs / 3)));
+  timer.unref();
   return {
     adapters,
     async stop() {
+      clearInterval(timer);
+      await sweeping;
       for (const adapter of adapters) await adapter.stop().catch((error: unknown) => log.error({ err: error }, 'adapter stop failed'));
       await core.close();
     },

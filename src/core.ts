@@ -25,6 +25,8 @@ export interface CoreOptions {
   stores?: Stores;
   /** Use this runtime instead of building one from the configuration (tests pass fakes). */
   runtime?: Runtime;
+  /** The runs' lease (default 15 s; tests shorten it). */
+  leaseMs?: number;
 }
 
 /** Creates the core from configuration. */
@@ -36,6 +38,7 @@ export async function createCore(config: CoreConfig, log: Logger, options: CoreO
     stores,
     maxConcurrent: config.SYNTH_MAX_CONCURRENT_RUNS,
     maxPerUser: config.SYNTH_MAX_RUNS_PER_USER,
+    ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
     log,
   });
   return {

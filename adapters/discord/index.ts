@@ -97,7 +97,7 @@ export function createDiscordAdapter(config: DiscordConfig, core: Core, options:
       await client.destroy();
     },
     settled: () => conversation.settled(),
-    announceInterrupted: (jobs) => conversation.announceInterrupted(jobs),
+    announceInterrupted: (jobs) => conversation.resume(jobs),
   };
 }
 

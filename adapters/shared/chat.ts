@@ -35,8 +35,13 @@ export type Priority = 'background' | 'answer' | 'interactive';
 
 /** The platform's side of sending. Methods reject with the platform's own errors. */
 export interface ChatTransport<M> {
-  /** Posts a message; with files, they are attached to it or uploaded beside it in the same place. */
+  /** Posts a message; with files, they are attached to it. */
   post(place: Place, message: M, options?: { priority?: Priority; files?: readonly ReportFile[] }): Promise<MessageRef>;
+  /**
+   * Attaches files in a place as a message of their own, where the platform uploads them apart from a
+   * message (Slack); the answer's files are then a delivery step of their own. Absent: `post` attaches.
+   */
+  attach?(place: Place, files: readonly ReportFile[]): Promise<void>;
   edit(message: MessageRef, next: M, priority?: Priority): Promise<void>;
   /**
    * Opens a thread on a message. Absent where every message is a thread root (Slack: the thread is

@@ -10,8 +10,8 @@
 import type { Core } from '../../src/core.js';
 import { asSynthError } from '../../src/errors.js';
 import type { ProgressEvent } from '../../src/events.js';
-import type { JobRecord, RunOrigin } from '../../src/jobs/job.js';
-import type { Admission, Run } from '../../src/jobs/runner.js';
+import type { Delivery, JobRecord, RunOrigin } from '../../src/jobs/job.js';
+import type { Admission, JobPatch, Run } from '../../src/jobs/runner.js';
 import type { Logger } from '../../src/logger.js';
 import type { Claim, Report, RunRequest } from '../../src/model.js';
 import { createProgressTracker, type ProgressSnapshot, type ProgressTracker } from '../../src/progress.js';
@@ -88,8 +88,12 @@ export interface Conversation<M> {
   cancel(jobId: string, presser: string, options?: { check?: boolean }): Promise<Words | undefined>;
   /** A claim of a stored report, for its evidence; undefined when either is gone. */
   evidence(reportId: string, claimId: string): Promise<{ report: Report; claim: Claim } | undefined>;
-  /** Posts "interrupted by a restart" with Retry in the threads of this platform's interrupted runs. */
-  announceInterrupted(jobs: readonly JobRecord[]): Promise<void>;
+  /**
+   * Finishes the delivery of runs another process left unfinished (`JobRunner.sweep`): a saved report
+   * is posted if it was not yet, a run that was still going gets "interrupted by a restart" with Retry,
+   * the files are attached, and the progress and parent reach their final state; each step once.
+   */
+  resume(jobs: readonly JobRecord[]): Promise<void>;
   /** Counts a piece of work (a command being handled, a click) until it settles. */
   track(work: Promise<unknown>): void;
   /** Resolves when every followed run has been posted and every tracked piece of work has settled. */
@@ -108,6 +112,7 @@ export function placeOf(origin: RunOrigin): Place | undefined {
 interface Following<M> {
   run: Run;
   place: Place;
+  delivery: Delivery;
   tracker: ProgressTracker;
   startedAt: number;
   /** The progress message, once its post was made. */
@@ -143,7 +148,11 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
           log.warn({ err: loggable(error), runId }, 'could not post the progress message');
           return undefined;
         });
-        await f.progress;
+        const ref = await f.progress;
+        if (ref) {
+          f.delivery.progress = ref;
+          await record(runId, f.delivery);
+        }
         return;
       }
       const ref = await f.progress;
@@ -204,9 +213,59 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
   const postFailure = (place: Place, runId: string, code: string, message: string) =>
     transport.post(place, render.failure({ runId, text: failureText(code, message), retryable: isRetryable(code) }), { priority: 'answer' });
 
+  /** Records how far a run's delivery got (before the next step). A failed write is logged; delivery goes on. */
+  const record = (runId: string, delivery: Delivery, origin?: JobPatch['origin']) =>
+    runner.update(runId, { delivery: { ...delivery }, ...(origin ? { origin } : {}) }).catch((error: unknown) => log.error({ err: loggable(error), runId }, 'could not record the delivery of a run'));
+
+  /** The answer, then its files (a step of their own where the platform attaches them separately). */
+  const deliverAnswer = async (runId: string, place: Place, report: Report, asker: string, delivery: Delivery, fallback?: Asking<M>['fallback']): Promise<RunOutcome | { error: string }> => {
+    const files = await reportFiles(report, log);
+    const message = render.answer(report, { asker });
+    const outcome: RunOutcome = { kind: 'answered', line: answerLine(report), claims: report.claims.length, quality: report.qualityScore };
+    if (!delivery.answer && delivery.step !== 'answered' && delivery.step !== 'files') {
+      try {
+        const ref = await transport.post(place, message, { priority: 'answer', ...(transport.attach ? {} : { files }) });
+        delivery.answer = ref;
+        delivery.step = transport.attach ? 'answered' : 'files';
+        await record(runId, delivery);
+        await platform.answered?.(ref, report, asker).catch((error: unknown) => log.warn({ err: loggable(error), runId }, 'could not record the answer'));
+      } catch (error) {
+        log.error({ err: loggable(error), runId }, 'could not post the answer');
+        const failed = { error: `The report is ready, but posting the answer failed (${asSynthError(error).message}).` };
+        if (!fallback) return failed;
+        try {
+          await fallback(message, files);
+          delivery.step = 'files';
+          await record(runId, delivery);
+          return { kind: 'undelivered' };
+        } catch (second) {
+          log.error({ err: loggable(second), runId }, 'could not deliver the answer another way');
+          return failed;
+        }
+      }
+    }
+    if (transport.attach && delivery.step === 'answered') {
+      await transport.attach(place, files).catch((error: unknown) => log.warn({ err: loggable(error), runId }, 'could not attach the report files'));
+      delivery.step = 'files';
+      await record(runId, delivery);
+    }
+    return outcome;
+  };
+
+  /** The last steps: thread status cleared, the parent's outcome, then the run is released. */
+  const finalise = async (runId: string, place: Place, delivery: Delivery, outcome: RunOutcome | undefined, editParent?: (outcome: RunOutcome) => Promise<void>, statusSet = false) => {
+    const finals: Promise<unknown>[] = [];
+    if (statusSet && transport.setStatus) finals.push(transport.setStatus(place, '').catch(() => undefined));
+    if (editParent && outcome) finals.push(editParent(outcome).catch((error: unknown) => log.warn({ err: loggable(error), runId }, 'could not update the parent message')));
+    await Promise.all(finals);
+    delivery.step = 'finalised';
+    await record(runId, delivery);
+    await runner.release(runId).catch((error: unknown) => log.warn({ err: loggable(error), runId }, 'could not release a run'));
+  };
+
   /** Reports a started run in its place until it ends; resolves when the answer (or failure) is posted. */
-  const follow = (run: Run, place: Place, tracker: ProgressTracker, finish?: (outcome: RunOutcome) => Promise<void>, fallback?: Asking<M>['fallback']): Promise<void> => {
-    const f: Following<M> = { run, place, tracker, startedAt: now(), showing: false, ended: false, status: { last: '', set: false, off: false }, timers: [] };
+  const follow = (run: Run, place: Place, tracker: ProgressTracker, delivery: Delivery, finish?: (outcome: RunOutcome) => Promise<void>, fallback?: Asking<M>['fallback']): Promise<void> => {
+    const f: Following<M> = { run, place, delivery, tracker, startedAt: now(), showing: false, ended: false, status: { last: '', set: false, off: false }, timers: [] };
     following.set(run.id, f);
     const show = () => {
       if (f.showing || f.ended) return;
@@ -241,38 +300,22 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
 
       let outcome: RunOutcome | undefined;
       if (report) {
-        const files = await reportFiles(report, log);
-        const message = render.answer(report, { asker: run.origin.asker });
-        try {
-          const ref = await transport.post(place, message, { priority: 'answer', files });
-          await platform.answered?.(ref, report, run.origin.asker).catch((error: unknown) => log.warn({ err: loggable(error), runId: run.id }, 'could not record the answer'));
-          outcome = { kind: 'answered', line: answerLine(report), claims: report.claims.length, quality: report.qualityScore };
-        } catch (error) {
-          log.error({ err: loggable(error), runId: run.id }, 'could not post the answer');
-          if (fallback) {
-            try {
-              await fallback(message, files);
-              outcome = { kind: 'undelivered' };
-            } catch (second) {
-              log.error({ err: loggable(second), runId: run.id }, 'could not deliver the answer another way');
-            }
-          }
-          if (!outcome) {
-            failure = { code: 'internal', message: `The report is ready, but posting the answer failed (${asSynthError(error).message}).` };
-          }
-        }
+        const delivered = await deliverAnswer(run.id, place, report, run.origin.asker, delivery, fallback);
+        if ('error' in delivered) failure = { code: 'internal', message: delivered.error };
+        else outcome = delivered;
       }
       if (failure) {
-        await postFailure(place, run.id, failure.code, failure.message).catch((error: unknown) => log.warn({ err: loggable(error), runId: run.id }, 'could not post the failure'));
+        try {
+          delivery.failure = await postFailure(place, run.id, failure.code, failure.message);
+          delivery.step = 'failed';
+          await record(run.id, delivery);
+        } catch (error) {
+          log.warn({ err: loggable(error), runId: run.id }, 'could not post the failure');
+        }
         outcome = failure.code === 'cancelled' ? { kind: 'cancelled' } : { kind: 'failed' };
       }
-      const finals: Promise<unknown>[] = [];
-      if (f.status.set && !f.status.off) {
-        status.push(run.id, '');
-        finals.push(status.flush(run.id));
-      }
-      if (finish && outcome) finals.push(finish(outcome).catch((error: unknown) => log.warn({ err: loggable(error), runId: run.id }, 'could not update the parent message')));
-      await Promise.all(finals);
+      if (f.status.set && !f.status.off) await status.flush(run.id);
+      await finalise(run.id, place, delivery, outcome, finish, f.status.set && !f.status.off);
       following.delete(run.id);
     })();
     track(work);
@@ -288,17 +331,28 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
     void settled.then(() => live.delete(settled));
   };
 
-  /** Starts an admitted run in a place and follows it; the tracker is fed from the first event. */
-  const startIn = async (admission: Admission, origin: RunOrigin, place: Place, finish?: (outcome: RunOutcome) => Promise<void>, fallback?: Asking<M>['fallback']) => {
+  /** Launches a created run in its place and follows it; the tracker is fed from the first event. */
+  const launchIn = async (runId: string, place: Place, delivery: Delivery, finish?: (outcome: RunOutcome) => Promise<void>, fallback?: Asking<M>['fallback']) => {
     const tracker = createProgressTracker();
     let f: Following<M> | undefined;
-    const run = await runner.start(admission, origin, (event: ProgressEvent) => {
+    delivery.place = { ...place };
+    delivery.step = 'running';
+    await record(runId, delivery, place.thread ? { thread: place.thread } : undefined);
+    const run = runner.launch(runId, (event: ProgressEvent) => {
       tracker.apply(event);
       f ??= following.get(event.runId);
       if (f) draw(f);
     });
-    void follow(run, place, tracker, finish, fallback);
+    void follow(run, place, tracker, delivery, finish, fallback);
     return run;
+  };
+
+  /** The parent's final form, with the outcome, where the bot posted it. */
+  const parentEditor = (question: string, asker: string, parent: Delivery['parent'], asking?: Asking<M>) => async (outcome: RunOutcome) => {
+    if (!parent?.own) return;
+    const message = render.parent({ question, asker, outcome });
+    const ref = { channel: parent.channel, id: parent.id };
+    await (asking?.parent ? asking.parent.edit(ref, message) : transport.edit(ref, message, 'background'));
   };
 
   const conversation: Conversation<M> = {
@@ -314,47 +368,49 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
       const asker = admission.asker;
       const question = admission.request.question;
       const channelPlace: Place = { channel: asking.channel, ...(asking.thread ? { thread: asking.thread } : {}) };
-      let parent: MessageRef;
-      let ownParent = false;
+      const origin: RunOrigin = { platform: platform.name, asker, channel: asking.channel, ...(asking.workspace ? { workspace: asking.workspace } : {}) };
+      let runId: string;
       try {
-        if (asking.message) parent = { channel: asking.channel, id: asking.message };
-        else {
-          const message = render.parent({ question, asker });
-          parent = asking.parent ? await asking.parent.post(message) : await transport.post(channelPlace, message, { priority: 'interactive' });
-          ownParent = true;
-        }
+        // The record exists before anything is posted: a crash from here on leaves something to recover.
+        runId = await runner.create(admission, origin);
       } catch (error) {
         admission.release();
-        log.warn({ err: loggable(error), channel: asking.channel }, 'could not post the parent message');
-        const why = transport.explainFailure?.(error) ?? `I couldn't post in this channel (${asSynthError(error).message}).`;
-        await tellAsker(asking, channelPlace, asker, why);
+        await tellAsker(asking, channelPlace, asker, refusalText(error));
         return undefined;
       }
-      let place: Place;
-      if (asking.thread) place = { channel: asking.channel, thread: asking.thread };
-      else if (transport.openThread) place = await transport.openThread(parent, question);
-      else place = { channel: parent.channel, thread: parent.id };
-      const editParent = async (outcome: RunOutcome) => {
-        if (!ownParent) return;
-        const message = render.parent({ question, asker, outcome });
-        await (asking.parent ? asking.parent.edit(parent, message) : transport.edit(parent, message, 'background'));
-      };
-      const origin: RunOrigin = {
-        platform: platform.name,
-        asker,
-        channel: asking.channel,
-        ...(place.thread ? { thread: place.thread } : {}),
-        message: parent.id,
-        ...(asking.workspace ? { workspace: asking.workspace } : {}),
+      const delivery: Delivery = { step: 'admitted' };
+      const abandon = async (text: Words, outcome?: RunOutcome) => {
+        await runner.cancel(runId).catch(() => undefined);
+        if (outcome) await parentEditor(question, asker, delivery.parent, asking)(outcome).catch((e: unknown) => log.warn({ err: loggable(e) }, 'could not update the parent message'));
+        else await tellAsker(asking, channelPlace, asker, text);
+        delivery.step = 'finalised';
+        await record(runId, delivery);
+        await runner.release(runId).catch(() => undefined);
       };
       try {
-        const run = await startIn(admission, origin, place, editParent, asking.fallback);
-        return run.id;
+        if (asking.message) delivery.parent = { channel: asking.channel, id: asking.message, own: false };
+        else {
+          const message = render.parent({ question, asker });
+          const ref = asking.parent ? await asking.parent.post(message) : await transport.post(channelPlace, message, { priority: 'interactive' });
+          delivery.parent = { ...ref, own: true };
+        }
       } catch (error) {
-        admission.release();
+        log.warn({ err: loggable(error), channel: asking.channel }, 'could not post the parent message');
+        await abandon(transport.explainFailure?.(error) ?? `I couldn't post in this channel (${asSynthError(error).message}).`);
+        return undefined;
+      }
+      delivery.step = 'parent';
+      await record(runId, delivery, { message: delivery.parent.id });
+      let place: Place;
+      if (asking.thread) place = { channel: asking.channel, thread: asking.thread };
+      else if (transport.openThread) place = await transport.openThread(delivery.parent, question);
+      else place = { channel: delivery.parent.channel, thread: delivery.parent.id };
+      try {
+        await launchIn(runId, place, delivery, parentEditor(question, asker, delivery.parent, asking), asking.fallback);
+        return runId;
+      } catch (error) {
         const text = refusalText(error);
-        if (ownParent) await editParent({ kind: 'refused', text }).catch((e: unknown) => log.warn({ err: loggable(e) }, 'could not update the parent message'));
-        else await tellAsker(asking, place, asker, text);
+        await abandon(text, delivery.parent.own ? { kind: 'refused', text } : undefined);
         return undefined;
       }
     },
@@ -386,7 +442,8 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
       }
       await click.replace?.(render.notice(['Retried by ', { user: presser }, '; a new run follows.'])).catch((error: unknown) => log.warn({ err: loggable(error) }, 'could not mark the failure as retried'));
       try {
-        await startIn(admission, { ...record.origin, asker: presser, retryOf: jobId }, place);
+        const runId = await runner.create(admission, { ...record.origin, asker: presser, retryOf: jobId });
+        await launchIn(runId, place, { step: 'parent' });
       } catch (error) {
         admission.release();
         await claims.release(`retry:${jobId}`).catch(() => undefined);
@@ -409,13 +466,47 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
       return report && claim ? { report, claim } : undefined;
     },
 
-    async announceInterrupted(jobs) {
+    async resume(jobs) {
       for (const job of jobs) {
-        const place = job.origin.platform === platform.name ? placeOf(job.origin) : undefined;
-        if (!place) continue;
-        await postFailure(place, job.id, job.error?.code ?? 'interrupted', job.error?.message ?? '').catch((error: unknown) =>
-          log.warn({ err: loggable(error), runId: job.id }, 'could not announce an interrupted run'),
-        );
+        if (job.origin.platform !== platform.name) continue;
+        const delivery: Delivery = job.delivery ? { ...job.delivery } : { step: 'running' };
+        try {
+          let place = delivery.place ?? (delivery.parent ? undefined : placeOf(job.origin));
+          if (!place && delivery.parent) place = transport.openThread ? await transport.openThread(delivery.parent, job.request.question) : { channel: delivery.parent.channel, thread: delivery.parent.id };
+          if (!place) {
+            // Stopped before anything was posted: nothing to tell, nowhere to tell it.
+            await finalise(job.id, { channel: job.origin.channel ?? '' }, delivery, undefined);
+            continue;
+          }
+          delivery.place = place;
+          const tracker = createProgressTracker();
+          const report = job.status === 'succeeded' && job.reportId ? await runner.getReport(job.reportId) : undefined;
+          let outcome: RunOutcome | undefined;
+          let undelivered: string | undefined;
+          if (report) {
+            tracker.apply({ type: 'run-finished', runId: job.id, elapsedMs: report.timings.totalMs, reportId: report.id, claims: report.claims.length, qualityScore: report.qualityScore });
+            const delivered = await deliverAnswer(job.id, place, report, job.origin.asker, delivery);
+            if ('error' in delivered) undelivered = delivered.error;
+            else outcome = delivered;
+          }
+          if (!outcome) {
+            const error = undelivered ? { code: 'internal', message: undelivered } : (job.error ?? { code: 'interrupted', message: '' });
+            tracker.apply({ type: 'run-failed', runId: job.id, elapsedMs: 0, ...error });
+            if (!delivery.failure) {
+              delivery.failure = await postFailure(place, job.id, error.code, error.message);
+              delivery.step = 'failed';
+              await record(job.id, delivery);
+            }
+            outcome = error.code === 'cancelled' ? { kind: 'cancelled' } : { kind: 'failed' };
+          }
+          if (delivery.progress) {
+            const ref = delivery.progress;
+            await transport.edit(ref, render.progress(tracker.snapshot(), { runId: job.id }), 'background').catch((error: unknown) => log.warn({ err: loggable(error), runId: job.id }, 'could not finalise the progress message'));
+          }
+          await finalise(job.id, place, delivery, outcome, parentEditor(job.request.question, job.origin.asker, delivery.parent), true);
+        } catch (error) {
+          log.warn({ err: loggable(error), runId: job.id }, 'could not resume the delivery of a run');
+        }
       }
     },
 

@@ -20,6 +20,7 @@ import { createSlackGateway, SLACK_RATE_LIMITS, type RateLimits, type SlackGatew
 import { registerRunHandlers } from './handlers.js';
 import { registerInteractionHandlers } from './interactions.js';
 import { createSlackPlatform } from './platform.js';
+import { createGuardedReceiver } from './receiver.js';
 import type { SlackMessage } from './progress-view.js';
 import { createSlackState } from './state.js';
 import { createClaims } from '../shared/claims.js';
@@ -87,9 +88,14 @@ export function createSlackAdapter(config: SlackConfig, core: Core, options: Sla
           ? new App({ ...common, appToken: config.appToken!, socketMode: true })
           : new App({
               ...common,
-              signingSecret: config.signingSecret!,
-              port: config.port,
-              customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req, res) => void res.writeHead(200).end('ok') }],
+              // Bolt's receiver behind a screen: a malformed signed body gets a 400, never a crash.
+              receiver: createGuardedReceiver({
+                signingSecret: config.signingSecret!,
+                port: config.port,
+                logger,
+                log,
+                customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req, res) => void res.writeHead(200).end('ok') }],
+              }),
             });
       gateway = createSlackGateway(app.client, options.limits ?? SLACK_RATE_LIMITS);
       const state = createSlackState(core.stores.state);
@@ -114,7 +120,7 @@ export function createSlackAdapter(config: SlackConfig, core: Core, options: Sla
       log.info({ mode: config.mode, port: this.port(), botUserId: auth.user_id }, 'Slack adapter listening');
     },
     async announceInterrupted(jobs) {
-      await conversation?.announceInterrupted(jobs);
+      await conversation?.resume(jobs);
     },
     async stop() {
       await app?.stop();

@@ -86,17 +86,18 @@ export function createSlackTransport(gateway: SlackGateway, log: Logger, botUser
     async post(place, message, options = {}) {
       const thread = place.thread ? { thread_ts: place.thread } : {};
       const posted = await gateway.postMessage({ channel: place.channel, ...thread, ...checked(message, 'post') }, LANE[options.priority ?? 'background']);
-      if (options.files && options.files.length > 0) {
-        await gateway
-          .uploadFiles({
-            channel_id: posted.channel,
-            thread_ts: place.thread ?? posted.ts,
-            initial_comment: 'The full report and its references:',
-            files: options.files.map((f) => ({ filename: f.name, title: f.title, content: f.content })),
-          })
-          .catch((error: unknown) => log.warn({ err: error }, 'could not attach the report files (is files:write granted?)'));
-      }
+      if (options.files && options.files.length > 0) await this.attach!({ channel: posted.channel, thread: place.thread ?? posted.ts }, options.files);
       return { channel: posted.channel, id: posted.ts };
+    },
+    async attach(place, files) {
+      await gateway
+        .uploadFiles({
+          channel_id: place.channel,
+          thread_ts: place.thread ?? '',
+          initial_comment: 'The full report and its references:',
+          files: files.map((f) => ({ filename: f.name, title: f.title, content: f.content })),
+        })
+        .catch((error: unknown) => log.warn({ err: error }, 'could not attach the report files (is files:write granted?)'));
     },
     async edit(ref, message, priority = 'background') {
       await gateway.update({ channel: ref.channel, ts: ref.id, ...checked(message, 'edit') }, LANE[priority]);

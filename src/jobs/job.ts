@@ -1,8 +1,42 @@
 /** The persisted state of one synthesis job. */
 import type { RunRequest } from '../model.js';
 
-/** Lifecycle: queued -> running -> succeeded | failed | cancelled; `interrupted` after a restart. */
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+/**
+ * Lifecycle: admitted (the record exists; the chat layer is posting the parent and opening the thread)
+ * -> queued -> running -> succeeded | failed | cancelled; `interrupted` when the process that owned it
+ * stopped before it finished.
+ */
+export type JobStatus = 'admitted' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+/** A message the chat layer posted for a run. */
+export interface PostedRef {
+  channel: string;
+  id: string;
+}
+
+/**
+ * How far the answer of a run has been delivered, recorded before each next step so a restarted
+ * process can go on from the last one without posting anything twice (see
+ * `adapters/shared/conversation.ts`): admitted -> parent posted -> running -> answered (or failure
+ * posted) -> files attached -> finalised (parent, progress and status in their final state).
+ */
+export interface Delivery {
+  step: 'admitted' | 'parent' | 'running' | 'answered' | 'files' | 'failed' | 'finalised';
+  /** Where the run reports. */
+  place?: { channel: string; thread?: string; replyTo?: string; note?: string };
+  /** The parent message; `own` when the bot posted it (and edits it with the outcome). */
+  parent?: PostedRef & { own: boolean };
+  progress?: PostedRef;
+  answer?: PostedRef;
+  failure?: PostedRef;
+}
+
+/** Which process owns a run, until when (renewed while it lives; another process takes over once it has expired). */
+export interface Lease {
+  owner: string;
+  /** Epoch ms. */
+  until: number;
+}
 
 /**
  * Who asked for a run and where it lives. The chat layer (`adapters/shared/conversation.ts`) fills
@@ -39,6 +73,10 @@ export interface JobRecord {
   /** Set when succeeded: the report's id (equal to the job id). */
   reportId?: string;
   error?: { code: string; message: string };
+  /** Set while a process owns the run (from admission until its delivery is finalised). */
+  lease?: Lease;
+  /** The chat layer's delivery of the run (absent for runs that no chat delivers, e.g. tests). */
+  delivery?: Delivery;
 }
 
 /** True for statuses that will not change any more. */

@@ -13,9 +13,9 @@ import { RunRequestSchema, type Report, type RunRequest } from '../model.js';
 import type { Synthesize } from '../pipeline/synthesize.js';
 import type { Stores } from '../store/store.js';
 import { sanitizeQuestion } from '../text/sanitize.js';
-import { isFinished, readOrigin, type JobRecord, type RunOrigin } from './job.js';
+import { hostname } from 'node:os';
+import { isFinished, readOrigin, type Delivery, type JobRecord, type RunOrigin } from './job.js';
 
-const ACTIVE_INDEX = '__active__';
 
 /** Options of {@link createJobRunner}. */
 export interface JobRunnerOptions {
@@ -27,13 +27,21 @@ export interface JobRunnerOptions {
   maxPerUser?: number;
   /** How long reports and finished jobs are kept, in ms (default: for ever). */
   ttlMs?: number;
+  /**
+   * How long a run's lease lasts without renewal (default 15 s). A process renews the leases of its
+   * runs every third of it; another process takes a run over only once its lease has expired.
+   */
+  leaseMs?: number;
+  /** This process's name in leases (default: host, pid and a random suffix). */
+  owner?: string;
   log?: Logger;
   newId?: () => string;
+  now?: () => number;
 }
 
 /**
  * A place in the per-user limit, taken synchronously by {@link JobRunner.admit} (so two requests that
- * arrive together cannot both pass) and turned into a run by {@link JobRunner.start}, or given back
+ * arrive together cannot both pass) and turned into a run by {@link JobRunner.create}, or given back
  * with `release` when the request is abandoned before it starts.
  */
 export interface Admission {
@@ -41,7 +49,7 @@ export interface Admission {
   readonly request: RunRequest;
   readonly platform: string;
   readonly asker: string;
-  /** Gives the place back; does nothing once the run has started or the place was released. */
+  /** Gives the place back; does nothing once the run has been created or the place was released. */
   release(): void;
 }
 
@@ -57,8 +65,16 @@ export interface Run {
 /** @deprecated The old name of {@link Run}. */
 export type JobHandle = Run;
 
+/** What {@link JobRunner.update} may change. */
+export interface JobPatch {
+  origin?: Partial<Omit<RunOrigin, 'platform' | 'asker'>>;
+  delivery?: Delivery;
+}
+
 /** The runner. */
 export interface JobRunner {
+  /** How long a lease lasts without renewal, in ms. */
+  readonly leaseMs: number;
   /**
    * The one admission point: cleans and checks the question and the request, and takes a place in the
    * asker's limit. Synchronous, so a chat adapter can answer within its acknowledgement deadline.
@@ -67,30 +83,54 @@ export interface JobRunner {
    */
   admit(request: RunRequest, who: { platform: string; asker: string }): Admission;
   /**
-   * Starts an admitted run. Every event of the run goes to `onEvent`, from the first (nothing is
-   * buffered for later listeners: the caller that starts a run follows it).
+   * Records an admitted run (status `admitted`, leased to this process) before anything is posted for
+   * it, so a crash from here on leaves a record to recover. Resolves with its id.
    */
+  create(admission: Admission, origin: RunOrigin): Promise<string>;
+  /**
+   * Queues a created run. Every event goes to `onEvent`, from the first (nothing is buffered for later
+   * listeners: the caller that starts a run follows it). The run stays leased to this process until
+   * {@link JobRunner.release}.
+   */
+  launch(jobId: string, onEvent?: ProgressListener): Run;
+  /** `create` then `launch`, for callers with nothing to deliver: the lease ends with the run. */
   start(admission: Admission, origin: RunOrigin, onEvent?: ProgressListener): Promise<Run>;
+  /** Records where a run lives and how far its delivery got; written in order, before the next step. */
+  update(jobId: string, patch: JobPatch): Promise<void>;
+  /** Ends this process's lease of a run whose delivery is finalised. */
+  release(jobId: string): Promise<void>;
   /** Cancels a queued or running job; resolves false when it was not active. */
   cancel(jobId: string): Promise<boolean>;
   get(jobId: string): Promise<JobRecord | undefined>;
   getReport(reportId: string): Promise<Report | undefined>;
-  /** Jobs of this user that are queued or running in this process (of one platform when given). */
+  /** Jobs of this user that are admitted, queued or running in this process (of one platform when given). */
   activeFor(asker: string, platform?: string): string[];
   /**
-   * Marks jobs that were queued or running when the process stopped as `interrupted` and returns
-   * them, so adapters can tell their users and offer a retry. Call once at start-up.
+   * Takes over the runs of `platforms` whose lease has expired (their process stopped) and whose
+   * delivery is not finalised, and returns them, leased to this process: a run that was still going is
+   * marked `interrupted`; a finished one keeps its status, so the chat layer can deliver what is
+   * missing. Call at start-up and then periodically (a run is taken over one lease after its process
+   * stopped). Runs of an earlier version (no lease) that were still going count as expired.
    */
+  sweep(platforms?: readonly string[]): Promise<JobRecord[]>;
+  /** @deprecated {@link JobRunner.sweep} over every platform. */
   recoverInterrupted(): Promise<JobRecord[]>;
-  /** Waits for running jobs to settle (after cancelling them if asked). */
-  close(options?: { cancel?: boolean }): Promise<void>;
+  /**
+   * Waits for running jobs to settle (after cancelling them if asked); stops renewing leases. With
+   * `crash` (tests), behaves as a killed process would: writes nothing more and waits for nothing.
+   */
+  close(options?: { cancel?: boolean; crash?: boolean }): Promise<void>;
 }
 
-interface LiveJob {
+interface HeldJob {
   record: JobRecord;
   controller: AbortController;
   onEvent: ProgressListener | undefined;
-  done: Promise<Report>;
+  done?: Promise<Report>;
+  /** Saves of this record, in order. */
+  chain: Promise<void>;
+  /** Release the lease when the run settles (no delivery to wait for). */
+  releaseWhenDone: boolean;
 }
 
 /** The words of the per-user limit, said the same way on every platform. */
@@ -98,34 +138,51 @@ export function waitMessage(active: number): string {
   return `You already have ${active} synthesis run${active === 1 ? '' : 's'} in progress. Wait for one to finish, then ask again.`;
 }
 
+/** The index an earlier version kept of its active jobs (read once, for runs it left behind). */
+const LEGACY_INDEX = '__active__';
+
 /** Creates a job runner over a `synthesize` function and stores. */
 export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const { synthesize, stores } = options;
   const log = options.log ?? silentLogger;
   const maxPerUser = options.maxPerUser ?? 2;
+  const leaseMs = options.leaseMs ?? 15_000;
+  const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const now = options.now ?? Date.now;
   const queue = new PQueue({ concurrency: options.maxConcurrent ?? 2 });
-  const live = new Map<string, LiveJob>();
-  /** Places taken by admissions not yet started, per `platform:asker`. */
+  /** Runs this process owns: from `create` until `release`. */
+  const held = new Map<string, HeldJob>();
+  /** Places taken by admissions not yet created, per `platform:asker`. */
   const reserved = new Map<string, number>();
   const newId = options.newId ?? randomUUID;
   const userKey = (platform: string, asker: string) => `${platform}:${asker}`;
-  const started = new WeakSet<Admission>();
+  const used = new WeakSet<Admission>();
+  let closed = false;
 
-  const save = async (record: JobRecord) => {
-    record.updatedAt = new Date().toISOString();
-    await stores.jobs.set(record.id, record, isFinished(record.status) ? options.ttlMs : undefined);
+  let crashed = false;
+  const write = async (record: JobRecord) => {
+    if (crashed) return;
+    record.updatedAt = new Date(now()).toISOString();
+    const keep = isFinished(record.status) && !record.lease && (!record.delivery || record.delivery.step === 'finalised');
+    await stores.jobs.set(record.id, record, keep ? options.ttlMs : undefined);
   };
-  // The index of active jobs is rewritten from memory, so concurrent updates never lose an entry.
-  let indexWrite = Promise.resolve();
-  const writeIndex = () => {
-    indexWrite = indexWrite
-      .then(() => stores.jobs.set(ACTIVE_INDEX, { ids: [...live.keys()] } as unknown as JobRecord))
-      .then(() => undefined)
-      .catch((error: unknown) => log.error({ err: error }, 'could not write the active job index'));
-    return indexWrite;
+  /** Saves a held record after its earlier saves (so the store never goes back to an older state). */
+  const save = (job: HeldJob): Promise<void> => {
+    const next = job.chain.then(() => write(job.record));
+    job.chain = next.catch((error: unknown) => log.error({ err: error, jobId: job.record.id }, 'could not save a job'));
+    return next;
   };
 
-  const dispatch = (job: LiveJob, event: ProgressEvent) => {
+  const renew = () => {
+    for (const job of held.values()) {
+      job.record.lease = { owner, until: now() + leaseMs };
+      void save(job).catch(() => undefined);
+    }
+  };
+  const heartbeat = setInterval(renew, Math.max(10, Math.floor(leaseMs / 3)));
+  heartbeat.unref();
+
+  const dispatch = (job: HeldJob, event: ProgressEvent) => {
     if (!job.onEvent) return;
     try {
       const result = job.onEvent(event);
@@ -135,10 +192,27 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     }
   };
 
-  const liveCount = (platform: string, asker: string) =>
-    [...live.values()].filter((j) => j.record.origin.platform === platform && j.record.origin.asker === asker && !isFinished(j.record.status)).length;
+  const activeJobs = () => [...held.values()].filter((j) => !isFinished(j.record.status));
+
+  const releaseJob = async (jobId: string) => {
+    const job = held.get(jobId);
+    if (!job) return;
+    held.delete(jobId);
+    delete job.record.lease;
+    await save(job);
+  };
+
+  /** Claims an expired run: writes our lease, then reads it back after a moment, so of two processes sweeping at once one wins. */
+  const claim = async (record: JobRecord): Promise<boolean> => {
+    const lease = { owner, until: now() + leaseMs };
+    await stores.jobs.set(record.id, { ...record, lease });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const after = await stores.jobs.get(record.id);
+    return after?.lease?.owner === owner;
+  };
 
   const runner: JobRunner = {
+    leaseMs,
     admit(request, who) {
       const parsed = RunRequestSchema.safeParse(request);
       if (!parsed.success) throw new SynthError('usage', `The request could not be used: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
@@ -148,17 +222,17 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         throw new SynthError('usage', `The year range starts (${yearFrom}) after it ends (${yearTo}); swap the years or leave one out.`);
       }
       const key = userKey(who.platform, who.asker);
-      const active = liveCount(who.platform, who.asker) + (reserved.get(key) ?? 0);
+      const active = activeJobs().filter((j) => j.record.origin.platform === who.platform && j.record.origin.asker === who.asker).length + (reserved.get(key) ?? 0);
       if (active >= maxPerUser) throw new SynthError('rate_limited', waitMessage(active));
       reserved.set(key, (reserved.get(key) ?? 0) + 1);
-      let held = true;
+      let holding = true;
       return {
         request: { ...parsed.data, question },
         platform: who.platform,
         asker: who.asker,
         release() {
-          if (!held) return;
-          held = false;
+          if (!holding) return;
+          holding = false;
           const left = (reserved.get(key) ?? 1) - 1;
           if (left > 0) reserved.set(key, left);
           else reserved.delete(key);
@@ -166,29 +240,38 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       };
     },
 
-    async start(admission, origin, onEvent) {
+    async create(admission, origin) {
       if (origin.platform !== admission.platform || origin.asker !== admission.asker) {
         throw new SynthError('internal', 'A run must start for the asker it was admitted for.');
       }
-      if (started.has(admission)) throw new SynthError('internal', 'An admission starts one run only.');
-      started.add(admission);
+      if (used.has(admission)) throw new SynthError('internal', 'An admission starts one run only.');
+      if (closed) throw new SynthError('internal', 'The bot is shutting down.');
+      used.add(admission);
       const id = newId();
-      const now = new Date().toISOString();
-      const record: JobRecord = { id, status: 'queued', request: admission.request, origin, createdAt: now, updatedAt: now };
-      const controller = new AbortController();
-      const job = { record, controller, onEvent } as LiveJob;
-      // The admission's place becomes the live job's: the count never drops between the two.
-      live.set(id, job);
+      const at = new Date(now()).toISOString();
+      const record: JobRecord = { id, status: 'admitted', request: admission.request, origin, createdAt: at, updatedAt: at, lease: { owner, until: now() + leaseMs } };
+      const job: HeldJob = { record, controller: new AbortController(), onEvent: undefined, chain: Promise.resolve(), releaseWhenDone: false };
+      // The admission's place becomes the held job's: the count never drops between the two.
+      held.set(id, job);
       admission.release();
       try {
-        await Promise.all([save(record), writeIndex()]);
+        await save(job);
       } catch (error) {
-        live.delete(id);
-        void writeIndex();
+        held.delete(id);
         throw asSynthError(error);
       }
+      return id;
+    },
+
+    launch(jobId, onEvent) {
+      const job = held.get(jobId);
+      if (!job || job.record.status !== 'admitted') throw new SynthError('internal', `Run ${jobId} cannot be launched here.`);
+      const { record, controller } = job;
+      job.onEvent = onEvent;
+      record.status = 'queued';
+      void save(job).catch(() => undefined);
       if (queue.size + queue.pending >= (queue.concurrency as number)) {
-        dispatch(job, { type: 'run-queued', runId: id, elapsedMs: 0, position: queue.size + 1 });
+        dispatch(job, { type: 'run-queued', runId: jobId, elapsedMs: 0, position: queue.size + 1 });
       }
       let failedEvent = false;
       job.done = queue
@@ -196,19 +279,19 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
           async () => {
             controller.signal.throwIfAborted();
             record.status = 'running';
-            await save(record);
+            await save(job);
             const report = await synthesize(record.request, {
-              runId: id,
+              runId: jobId,
               signal: controller.signal,
               onEvent: (event) => {
                 if (event.type === 'run-failed') failedEvent = true;
                 dispatch(job, event);
               },
             });
-            await stores.reports.set(report.id, report, options.ttlMs);
+            if (!crashed) await stores.reports.set(report.id, report, options.ttlMs);
             record.status = 'succeeded';
             record.reportId = report.id;
-            await save(record);
+            await save(job);
             return report;
           },
           { signal: controller.signal },
@@ -217,28 +300,52 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
           const failure = controller.signal.aborted ? new SynthError('cancelled', 'The run was cancelled.') : asSynthError(error);
           record.status = failure.code === 'cancelled' ? 'cancelled' : 'failed';
           record.error = { code: failure.code, message: failure.message };
-          if (!failedEvent) dispatch(job, { type: 'run-failed', runId: id, elapsedMs: 0, code: failure.code, message: failure.message });
-          await save(record).catch((e: unknown) => log.error({ err: e }, 'could not save a failed job'));
+          if (!failedEvent) dispatch(job, { type: 'run-failed', runId: jobId, elapsedMs: 0, code: failure.code, message: failure.message });
+          await save(job).catch(() => undefined);
           throw failure;
         })
         .finally(() => {
-          live.delete(id);
-          void writeIndex();
+          if (job.releaseWhenDone) void releaseJob(jobId).catch(() => undefined);
         }) as Promise<Report>;
       // The caller may never await `done`; an unobserved rejection must not crash the process.
       job.done.catch(() => undefined);
-      return { id, request: record.request, origin, done: job.done };
+      return { id: jobId, request: record.request, origin: record.origin, done: job.done };
     },
 
+    async start(admission, origin, onEvent) {
+      const id = await runner.create(admission, origin);
+      held.get(id)!.releaseWhenDone = true;
+      return runner.launch(id, onEvent);
+    },
+
+    async update(jobId, patch) {
+      const job = held.get(jobId);
+      if (!job) {
+        log.warn({ jobId }, 'a run not owned by this process was not updated');
+        return;
+      }
+      if (patch.origin) job.record.origin = { ...job.record.origin, ...patch.origin };
+      if (patch.delivery) job.record.delivery = patch.delivery;
+      await save(job);
+    },
+
+    release: releaseJob,
+
     async cancel(jobId) {
-      const job = live.get(jobId);
-      if (!job) return false;
+      const job = held.get(jobId);
+      if (!job || isFinished(job.record.status)) return false;
       job.controller.abort(new SynthError('cancelled', 'The run was cancelled.'));
+      if (job.record.status === 'admitted') {
+        // Not launched yet (the parent is being posted): it ends here.
+        job.record.status = 'cancelled';
+        job.record.error = { code: 'cancelled', message: 'The run was cancelled.' };
+        await save(job);
+      }
       return true;
     },
 
     async get(jobId) {
-      const record = live.get(jobId)?.record ?? (await stores.jobs.get(jobId));
+      const record = held.get(jobId)?.record ?? (await stores.jobs.get(jobId));
       return record ? { ...record, origin: readOrigin(record.origin as unknown as Record<string, unknown>) } : undefined;
     },
 
@@ -247,32 +354,71 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     },
 
     activeFor(asker, platform) {
-      return [...live.values()]
-        .filter((j) => j.record.origin.asker === asker && (platform === undefined || j.record.origin.platform === platform) && !isFinished(j.record.status))
+      return activeJobs()
+        .filter((j) => j.record.origin.asker === asker && (platform === undefined || j.record.origin.platform === platform))
         .map((j) => j.record.id);
     },
 
-    async recoverInterrupted() {
-      const index = (await stores.jobs.get(ACTIVE_INDEX)) as unknown as { ids?: string[] } | undefined;
-      const interrupted: JobRecord[] = [];
-      for (const id of index?.ids ?? []) {
-        if (live.has(id)) continue;
-        const record = await stores.jobs.get(id);
-        if (!record || isFinished(record.status)) continue;
-        record.origin = readOrigin(record.origin as unknown as Record<string, unknown>);
-        record.status = 'interrupted';
-        record.error = { code: 'interrupted', message: 'The bot restarted while this run was in progress.' };
-        await save(record);
-        interrupted.push(record);
+    async sweep(platforms) {
+      if (closed) return [];
+      const taken: JobRecord[] = [];
+      const candidates: JobRecord[] = [];
+      const legacy = new Set(((await stores.jobs.get(LEGACY_INDEX)) as unknown as { ids?: string[] } | undefined)?.ids ?? []);
+      const iterate = stores.jobs.iterator?.bind(stores.jobs);
+      const records: JobRecord[] = [];
+      if (iterate) {
+        for await (const [key, value] of iterate(undefined)) if (key !== LEGACY_INDEX && value && typeof value === 'object') records.push(value as JobRecord);
+      } else {
+        for (const id of legacy) {
+          const record = await stores.jobs.get(id);
+          if (record) records.push(record);
+        }
       }
-      await writeIndex();
-      return interrupted;
+      for (const stored of records) {
+        if (held.has(stored.id)) continue;
+        const record = { ...stored, origin: readOrigin(stored.origin as unknown as Record<string, unknown>) };
+        if (platforms && !platforms.includes(record.origin.platform)) continue;
+        const going = !isFinished(record.status);
+        if (record.lease) {
+          if (record.lease.until > now()) continue;
+        } else if (!(going && legacy.has(record.id))) {
+          // No lease: released (finished and delivered). Only a run an earlier version left going,
+          // listed in its index, is taken over.
+          continue;
+        }
+        if (!going && (!record.delivery || record.delivery.step === 'finalised')) continue;
+        candidates.push(record);
+      }
+      for (const record of candidates) {
+        if (!(await claim(record))) continue;
+        const job: HeldJob = { record: { ...record, lease: { owner, until: now() + leaseMs } }, controller: new AbortController(), onEvent: undefined, chain: Promise.resolve(), releaseWhenDone: false };
+        if (!isFinished(job.record.status)) {
+          job.record.status = 'interrupted';
+          job.record.error = { code: 'interrupted', message: 'The bot restarted while this run was in progress.' };
+        }
+        held.set(record.id, job);
+        await save(job);
+        taken.push({ ...job.record });
+      }
+      if (legacy.size > 0) await stores.jobs.delete(LEGACY_INDEX).catch(() => undefined);
+      return taken;
+    },
+
+    async recoverInterrupted() {
+      return runner.sweep();
     },
 
     async close(closeOptions = {}) {
-      if (closeOptions.cancel) for (const job of live.values()) job.controller.abort(new SynthError('cancelled', 'The bot is shutting down.'));
-      await Promise.allSettled([...live.values()].map((j) => j.done));
-      await indexWrite;
+      closed = true;
+      if (closeOptions.crash) {
+        crashed = true;
+        clearInterval(heartbeat);
+        return;
+      }
+      if (closeOptions.cancel) for (const job of held.values()) job.controller.abort(new SynthError('cancelled', 'The bot is shutting down.'));
+      await Promise.allSettled([...held.values()].map((j) => j.done ?? Promise.resolve()));
+      clearInterval(heartbeat);
+      await Promise.allSettled([...held.values()].map((j) => j.chain));
     },
   };
   return runner;

@@ -180,8 +180,8 @@ describe('the shared conversation', () => {
     const record = (await core.runner.get(runId!))!;
     expect(record.origin.thread).toBeUndefined();
     expect(placeOf(record.origin)).toEqual({ channel: 'C1', replyTo: platform.posted[0]!.ref.id });
-    await conversation.announceInterrupted([{ ...record, status: 'interrupted', error: { code: 'interrupted', message: '' } }]);
-    expect(platform.posted.at(-1)!.place).toEqual({ channel: 'C1', replyTo: platform.posted[0]!.ref.id });
+    await conversation.resume([{ ...record, status: 'interrupted', error: { code: 'interrupted', message: '' } }]);
+    expect(platform.posted.at(-1)!.place).toMatchObject({ channel: 'C1', replyTo: platform.posted[0]!.ref.id });
     expect(platform.posted.at(-1)!.text).toBe(`The run failed: The bot restarted while this run was in progress. [retry ${runId}]`);
     gate.release!();
     await conversation.settled();

@@ -41,13 +41,15 @@ describe('npm start', () => {
     const before = await createStores(url);
     const never: Synthesize = (_request, options) =>
       new Promise((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
-    const runner = createJobRunner({ synthesize: never, stores: before });
+    const runner = createJobRunner({ synthesize: never, stores: before, leaseMs: 60 });
     const alphaOrigin = { platform: 'alpha', asker: 'u1' };
     const betaOrigin = { platform: 'beta', asker: 'u2' };
     const a = await runner.start(runner.admit({ question: 'Does exercise help?' }, alphaOrigin), alphaOrigin);
     await runner.start(runner.admit({ question: 'Does sleep help?' }, betaOrigin), betaOrigin);
     await new Promise((resolve) => setTimeout(resolve, 50));
+    await runner.close({ crash: true });
     await before.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
 
     const alpha = fakeModule('alpha', 'ALPHA_TOKEN');
     const beta = fakeModule('beta', 'BETA_TOKEN');

@@ -160,22 +160,68 @@ describe('the job runner', () => {
     const runnerA = createJobRunner({ synthesize: realSynthesize, stores: first });
     const done = await startFor(runnerA, 'u1');
     const finished: Report = await done.done;
-    // Both runners write the one active-job index; let the first finish its write (ids: []) so it
-    // cannot land after the second's and erase the stuck run from it.
     await runnerA.close();
-    const runnerB = createJobRunner({ synthesize: gate.synthesize, stores: first });
+    const runnerB = createJobRunner({ synthesize: gate.synthesize, stores: first, leaseMs: 150 });
     const stuck = await startFor(runnerB, 'u2');
     await new Promise((resolve) => setTimeout(resolve, 20));
+    // The process dies: its lease is no longer renewed.
+    await runnerB.close({ crash: true });
     await first.close();
 
-    // Second process on the same file.
+    // Second process on the same file: the run is taken over only once its lease has expired.
     const second = await stores(url);
     const runner = createJobRunner({ synthesize: realSynthesize, stores: second });
     expect(await runner.getReport(finished.id)).toEqual(finished);
-    const interrupted = await runner.recoverInterrupted();
+    expect(await runner.sweep()).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const interrupted = await runner.sweep();
     expect(interrupted.map((j) => j.id)).toEqual([stuck.id]);
     expect(await runner.get(stuck.id)).toMatchObject({ status: 'interrupted', request: { question: Q.question }, origin: { platform: 'test', asker: 'u2' } });
-    expect(await runner.recoverInterrupted()).toEqual([]);
+    expect(await runner.sweep()).toEqual([]);
+    await runner.close();
+  });
+
+  it('keeps a live run to its process: another process on the same store takes nothing over while the lease is renewed', async () => {
+    const shared = await stores();
+    const gate = gatedSynthesize();
+    const alive = createJobRunner({ synthesize: gate.synthesize, stores: shared, leaseMs: 90 });
+    const other = createJobRunner({ synthesize: realSynthesize, stores: shared, leaseMs: 90 });
+    const run = await startFor(alive, 'u1');
+    for (let i = 0; i < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(await other.sweep()).toEqual([]);
+    }
+    gate.release();
+    await run.done;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Finished and released: nothing to take over either.
+    expect(await other.sweep()).toEqual([]);
+    expect(await other.get(run.id)).toMatchObject({ status: 'succeeded' });
+    expect((await other.get(run.id))!.lease).toBeUndefined();
+    await alive.close();
+    await other.close();
+  });
+
+  it('hands a finished run whose delivery was not finalised to the next process, once, of two that sweep together', async () => {
+    const shared = await stores();
+    const dying = createJobRunner({ synthesize: realSynthesize, stores: shared, leaseMs: 80 });
+    const id = await dying.create(dying.admit(Q, origin('u1')), origin('u1'));
+    await dying.update(id, { delivery: { step: 'parent', parent: { channel: 'C', id: 'p', own: true } }, origin: { channel: 'C', message: 'p' } });
+    await dying.launch(id).done;
+    await dying.close({ crash: true });
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const [a, b] = [createJobRunner({ synthesize: realSynthesize, stores: shared }), createJobRunner({ synthesize: realSynthesize, stores: shared })];
+    const [takenA, takenB] = await Promise.all([a.sweep(), b.sweep()]);
+    expect([...takenA, ...takenB].map((j) => j.id)).toEqual([id]);
+    const taken = [...takenA, ...takenB][0]!;
+    // A finished run keeps its status: its report is there to post.
+    expect(taken).toMatchObject({ status: 'succeeded', reportId: id, delivery: { step: 'parent' }, origin: { channel: 'C', message: 'p' } });
+    const winner = takenA.length > 0 ? a : b;
+    await winner.update(id, { delivery: { step: 'finalised' } });
+    await winner.release(id);
+    expect(await a.sweep()).toEqual([]);
+    await a.close();
+    await b.close();
   });
 });
 

@@ -172,18 +172,22 @@ describe('failures', () => {
 
   it('after a restart, tells the thread its run was interrupted and offers a Retry that runs it again', async () => {
     const stores = await createStores('memory://');
-    // The first process dies mid-run: its core is never closed, so the job stays "running" in the store.
-    const first = await harness({ synthesize: scriptedSynthesize({ stepMs: 60_000 }), stores });
+    // The first process dies mid-run: its runner stops renewing the run's lease and writes nothing more,
+    // so the job stays "running" in the store.
+    const first = await harness({ synthesize: scriptedSynthesize({ stepMs: 60_000 }), stores, leaseMs: 100 });
     const interaction = first.fake.dispatchCommand({ question: QUESTION });
     await first.fake.waitFor(() => first.fake.calls('PATCH /channels/:id/messages/:id')[0]);
     const threadId = interaction.originalId!;
+    await first.core.runner.close({ crash: true });
     await first.adapter.stop();
 
     const synthesize = scriptedSynthesize();
     const second = await harness({ synthesize, stores });
     // The thread still exists on Discord's side after the restart.
     second.fake.channels.set(threadId, first.fake.channels.get(threadId)!);
-    const interrupted = await second.core.runner.recoverInterrupted();
+    // Taken over once the lease has expired.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const interrupted = await second.core.runner.sweep();
     expect(interrupted).toHaveLength(1);
     await second.adapter.announceInterrupted!(interrupted);
     const notice = second.fake.calls('POST /channels/:id/messages')[0]!;

@@ -37,6 +37,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Share stores across harnesses (a restart); they are then not closed by `close`. */
   stores?: Stores;
+  /** The runs' lease (default: the core's). */
+  leaseMs?: number;
 }
 
 /** Starts fake, core and adapter; resolves once the client is ready. */
@@ -53,7 +55,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const log = createLogger({ level: 'debug', destination });
   const stores = options.stores ?? (await createStores('memory://'));
   const runtime: Runtime = options.runtime ?? { synthesize: options.synthesize!, engine: createExtractiveEngine(), sources: [], skipped: [] };
-  const core = await createCore(config, log, { stores, runtime });
+  const core = await createCore(config, log, { stores, runtime, ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}) });
   const discordConfig = loadDiscordConfig({ DISCORD_TOKEN: fake.token, DISCORD_APPLICATION_ID: fake.applicationId, DISCORD_API_URL: fake.apiUrl })!;
   const adapter = createDiscordAdapter(discordConfig, core, { progressIntervalMs: 40, readyTimeoutMs: 10_000, ...options.adapter });
   await adapter.start();
