@@ -14,7 +14,7 @@ import { silentLogger } from '../../src/logger.js';
 import { formatSeconds } from '../../src/progress.js';
 import type { Synthesize } from '../../src/pipeline/synthesize.js';
 import type { Runtime } from '../../src/runtime.js';
-import { createStores } from '../../src/store/store.js';
+import { createStores, type Stores } from '../../src/store/store.js';
 import { makeReport, scriptedSynthesize } from '../slack/scripted.js';
 
 interface Posted {
@@ -26,12 +26,18 @@ interface Posted {
   at: number;
 }
 
-/** A platform that keeps everything in memory; `failPost` makes posts whose text matches it throw. */
-function memoryPlatform(options: { failPost?: RegExp; threads?: boolean } = {}) {
-  const posted: Posted[] = [];
-  const told: string[] = [];
-  const order: string[] = [];
-  let next = 0;
+/**
+ * A platform that keeps everything in memory; `failPost` makes posts whose text matches it throw;
+ * `hang` makes a post or an attach whose text (or `attach`) matches never return (a process killed
+ * while the call is in flight); `posted`, `told` and `order` can be shared with a second platform (the
+ * same chat after a restart).
+ */
+function memoryPlatform(options: { failPost?: RegExp; threads?: boolean; hang?: RegExp; attach?: boolean; shared?: { posted: Posted[]; told: string[]; order: string[] } } = {}) {
+  const posted: Posted[] = options.shared?.posted ?? [];
+  const told: string[] = options.shared?.told ?? [];
+  const order: string[] = options.shared?.order ?? [];
+  let next = posted.length + 1000 * (options.shared ? 1 : 0);
+  const never = new Promise<never>(() => undefined);
   const platform: ChatPlatform<string> & { posted: Posted[]; told: string[]; order: string[] } = {
     name: 'memory',
     posted,
@@ -40,6 +46,7 @@ function memoryPlatform(options: { failPost?: RegExp; threads?: boolean } = {}) 
     transport: {
       async post(place, text, postOptions = {}) {
         if (options.failPost?.test(text)) throw new SynthError('internal', 'refused by the platform');
+        if (options.hang?.test(text)) return never;
         const ref = { channel: place.thread ?? place.channel, id: `m${++next}` };
         posted.push({ ref, place, text, edits: [], files: (postOptions.files ?? []).map((f) => f.name), at: Date.now() });
         order.push(`post:${text.split('\n')[0]}`);
@@ -50,6 +57,15 @@ function memoryPlatform(options: { failPost?: RegExp; threads?: boolean } = {}) 
         message.edits.push(text);
         order.push(`edit:${text.split('\n')[0]}`);
       },
+      ...(options.attach
+        ? {
+            attach: async (place: Place, files: readonly { name: string }[]) => {
+              if (options.hang?.test('attach')) return never;
+              order.push(`attach:${files.map((f) => f.name.split('.').pop()).join(',')}`);
+              posted.push({ ref: { channel: place.thread ?? place.channel, id: `m${++next}` }, place, text: 'files', edits: [], files: files.map((f) => f.name), at: Date.now() });
+            },
+          }
+        : {}),
       ...(options.threads === false ? {} : { openThread: async (parent: MessageRef) => ({ channel: parent.channel, thread: `thread-of-${parent.id}` }) }),
       async ephemeral(_place, user, text) {
         told.push(`${user}: ${text}`);
@@ -73,10 +89,10 @@ afterEach(async () => {
   for (const core of cores.splice(0)) await core.close();
 });
 
-async function setup(synthesize: Synthesize, platform: ReturnType<typeof memoryPlatform>, options: { tickMs?: number; progressIntervalMs?: number } = {}) {
+async function setup(synthesize: Synthesize, platform: ReturnType<typeof memoryPlatform>, options: { tickMs?: number; progressIntervalMs?: number; stores?: Stores; leaseMs?: number } = {}) {
   const config = loadConfig({ STORE_URL: 'memory://', SYNTH_SOURCES: 'none', SYNTH_MAX_RUNS_PER_USER: '1' });
   const runtime = { synthesize, engine: undefined, sources: [], skipped: [] } as unknown as Runtime;
-  const core = await createCore(config, silentLogger, { stores: await createStores('memory://'), runtime });
+  const core = await createCore(config, silentLogger, { stores: options.stores ?? (await createStores('memory://')), runtime, ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}) });
   cores.push(core);
   const conversation: Conversation<string> = createConversation({ core, platform, log: silentLogger, progressIntervalMs: options.progressIntervalMs ?? 20, tickMs: options.tickMs ?? 60 });
   return { core, conversation };
@@ -185,5 +201,72 @@ describe('the shared conversation', () => {
     expect(platform.posted.at(-1)!.text).toBe(`The run failed: The bot restarted while this run was in progress. [retry ${runId}]`);
     gate.release!();
     await conversation.settled();
+  });
+});
+
+describe('delivery after a crash', () => {
+  const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /**
+   * Runs a question on a first "process" until `hang` blocks it, kills it (its runner stops renewing
+   * and writing), then lets a second process over the same stores and the same chat take the run over.
+   */
+  async function crashAndResume(hang: RegExp, synthesize: Synthesize, options: { attach?: boolean; after?: (posted: Posted[]) => boolean } = {}) {
+    const stores = await createStores('memory://');
+    const first = memoryPlatform({ hang, ...(options.attach ? { attach: true } : {}) });
+    const one = await setup(synthesize, first, { stores, leaseMs: 120 });
+    const runId = (await one.conversation.ask(admitted(one.conversation, 'alice', 'Does it work?'), { channel: 'C1' }))!;
+    const deadline = Date.now() + 5000;
+    while (!(options.after ?? ((posted: Posted[]) => posted.some((p) => /^Done/.test(p.text) || p.edits.some((e) => /^Done|^Failed/.test(e)))))(first.posted)) {
+      if (Date.now() > deadline) throw new Error('the first process never reached the crash point');
+      await wait(10);
+    }
+    await wait(30);
+    await one.core.runner.close({ crash: true });
+    one.conversation.close();
+    const second = memoryPlatform({ shared: first, ...(options.attach ? { attach: true } : {}) });
+    const two = await setup(scriptedSynthesize({}), second, { stores });
+    expect(await two.core.runner.sweep(['memory'])).toEqual([]);
+    await wait(150);
+    const taken = await two.core.runner.sweep(['memory']);
+    expect(taken.map((j) => j.id)).toEqual([runId]);
+    await two.conversation.resume(taken);
+    // Finalised and released: a later sweep finds nothing.
+    await wait(150);
+    expect(await two.core.runner.sweep(['memory'])).toEqual([]);
+    return { platform: second, runId, core: two.core };
+  }
+
+  it('posts a report that was saved but never posted, once, and finalises the progress and the parent', async () => {
+    const { platform, runId, core } = await crashAndResume(/^Answer/, scriptedSynthesize({ report: (id) => makeReport({ id }) }));
+    const answers = platform.posted.filter((p) => p.text.startsWith('Answer'));
+    expect(answers).toHaveLength(1);
+    expect(answers[0]!.files).toHaveLength(3);
+    const [parent, progress] = platform.posted;
+    expect(parent!.edits.at(-1)).toBe('Researching: Does it work? -> answered');
+    expect([progress!.text, ...progress!.edits].at(-1)).toMatch(/^Done/);
+    expect((await core.runner.get(runId))!.delivery!.step).toBe('finalised');
+  });
+
+  it('attaches the files of an answer that was posted when the process died during the upload, without a second answer', async () => {
+    const { platform } = await crashAndResume(/^attach$/, scriptedSynthesize({ report: (id) => makeReport({ id }) }), {
+      attach: true,
+      after: (posted) => posted.some((p) => p.text.startsWith('Answer')),
+    });
+    expect(platform.posted.filter((p) => p.text.startsWith('Answer'))).toHaveLength(1);
+    expect(platform.order.filter((o) => o.startsWith('attach:'))).toEqual(['attach:md,json,bib']);
+    expect(platform.posted[0]!.edits.at(-1)).toBe('Researching: Does it work? -> answered');
+  });
+
+  it('tells the thread of a run that was still going that it was interrupted, with Retry, and ends its progress', async () => {
+    const hanging: Synthesize = (_request, options) => new Promise((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(options.signal!.reason), { once: true }));
+    const { platform, runId, core } = await crashAndResume(/^never$/, hanging, { after: (posted) => posted.some((p) => p.text.startsWith('Working')) });
+    const failure = platform.posted.find((p) => p.text.startsWith('The run failed'))!;
+    expect(failure.text).toBe(`The run failed: The bot restarted while this run was in progress. [retry ${runId}]`);
+    expect(failure.place).toEqual(platform.posted[1]!.place);
+    const progress = platform.posted.find((p) => p.text.startsWith('Working'))!;
+    expect(progress.edits.at(-1)).toBe('Failed: interrupted');
+    expect(platform.posted[0]!.edits.at(-1)).toBe('Researching: Does it work? -> failed');
+    expect((await core.runner.get(runId))!.status).toBe('interrupted');
   });
 });
