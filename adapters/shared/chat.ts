@@ -35,8 +35,14 @@ export type Priority = 'background' | 'answer' | 'interactive';
 
 /** The platform's side of sending. Methods reject with the platform's own errors. */
 export interface ChatTransport<M> {
-  /** Posts a message; with files, they are attached to it. */
-  post(place: Place, message: M, options?: { priority?: Priority; files?: readonly ReportFile[] }): Promise<MessageRef>;
+  /**
+   * Posts a message; with files, they are attached to it. With a `key`, the post can be found again
+   * (`find`) or is not repeated by the platform (Discord's enforced nonce), so a run resumed after a
+   * crash never posts its parent or answer twice.
+   */
+  post(place: Place, message: M, options?: { priority?: Priority; files?: readonly ReportFile[]; key?: string }): Promise<MessageRef>;
+  /** The bot's message posted in a place with this `key`, if any (Slack: message metadata). */
+  find?(place: Place, key: string): Promise<MessageRef | undefined>;
   /**
    * Attaches files in a place as a message of their own, where the platform uploads them apart from a
    * message (Slack); the answer's files are then a delivery step of their own. Absent: `post` attaches.

@@ -218,13 +218,16 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
     runner.update(runId, { delivery: { ...delivery }, ...(origin ? { origin } : {}) }).catch((error: unknown) => log.error({ err: loggable(error), runId }, 'could not record the delivery of a run'));
 
   /** The answer, then its files (a step of their own where the platform attaches them separately). */
-  const deliverAnswer = async (runId: string, place: Place, report: Report, asker: string, delivery: Delivery, fallback?: Asking<M>['fallback']): Promise<RunOutcome | { error: string }> => {
+  const deliverAnswer = async (runId: string, place: Place, report: Report, asker: string, delivery: Delivery, fallback?: Asking<M>['fallback'], resumed = false): Promise<RunOutcome | { error: string }> => {
     const files = await reportFiles(report, log);
     const message = render.answer(report, { asker });
     const outcome: RunOutcome = { kind: 'answered', line: answerLine(report), claims: report.claims.length, quality: report.qualityScore };
     if (!delivery.answer && delivery.step !== 'answered' && delivery.step !== 'files') {
       try {
-        const ref = await transport.post(place, message, { priority: 'answer', ...(transport.attach ? {} : { files }) });
+        const key = `${runId}:answer`;
+        // Resumed after a crash, the answer may have been posted before its step was recorded.
+        const earlier = resumed && transport.find ? await transport.find(place, key).catch(() => undefined) : undefined;
+        const ref = earlier ?? (await transport.post(place, message, { priority: 'answer', key, ...(transport.attach ? {} : { files }) }));
         delivery.answer = ref;
         delivery.step = transport.attach ? 'answered' : 'files';
         await record(runId, delivery);
@@ -368,7 +371,14 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
       const asker = admission.asker;
       const question = admission.request.question;
       const channelPlace: Place = { channel: asking.channel, ...(asking.thread ? { thread: asking.thread } : {}) };
-      const origin: RunOrigin = { platform: platform.name, asker, channel: asking.channel, ...(asking.workspace ? { workspace: asking.workspace } : {}) };
+      const origin: RunOrigin = {
+        platform: platform.name,
+        asker,
+        channel: asking.channel,
+        ...(asking.message ? { message: asking.message } : {}),
+        ...(asking.thread ? { thread: asking.thread } : {}),
+        ...(asking.workspace ? { workspace: asking.workspace } : {}),
+      };
       let runId: string;
       try {
         // The record exists before anything is posted: a crash from here on leaves something to recover.
@@ -391,7 +401,7 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
         if (asking.message) delivery.parent = { channel: asking.channel, id: asking.message, own: false };
         else {
           const message = render.parent({ question, asker });
-          const ref = asking.parent ? await asking.parent.post(message) : await transport.post(channelPlace, message, { priority: 'interactive' });
+          const ref = asking.parent ? await asking.parent.post(message) : await transport.post(channelPlace, message, { priority: 'interactive', key: `${runId}:parent` });
           delivery.parent = { ...ref, own: true };
         }
       } catch (error) {
@@ -471,6 +481,14 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
         if (job.origin.platform !== platform.name) continue;
         const delivery: Delivery = job.delivery ? { ...job.delivery } : { step: 'running' };
         try {
+          if (!delivery.parent && job.origin.channel) {
+            // Stopped while posting the parent: the message that asked, or the parent if it was posted after all.
+            if (job.origin.message) delivery.parent = { channel: job.origin.channel, id: job.origin.message, own: false };
+            else if (transport.find) {
+              const found = await transport.find({ channel: job.origin.channel }, `${job.id}:parent`).catch(() => undefined);
+              if (found) delivery.parent = { ...found, own: true };
+            }
+          }
           let place = delivery.place ?? (delivery.parent ? undefined : placeOf(job.origin));
           if (!place && delivery.parent) place = transport.openThread ? await transport.openThread(delivery.parent, job.request.question) : { channel: delivery.parent.channel, thread: delivery.parent.id };
           if (!place) {
@@ -485,7 +503,7 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
           let undelivered: string | undefined;
           if (report) {
             tracker.apply({ type: 'run-finished', runId: job.id, elapsedMs: report.timings.totalMs, reportId: report.id, claims: report.claims.length, qualityScore: report.qualityScore });
-            const delivered = await deliverAnswer(job.id, place, report, job.origin.asker, delivery);
+            const delivered = await deliverAnswer(job.id, place, report, job.origin.asker, delivery, undefined, true);
             if ('error' in delivered) undelivered = delivered.error;
             else outcome = delivered;
           }

@@ -66,6 +66,8 @@ export interface OutgoingMessage {
   text: string;
   blocks?: Record<string, unknown>[];
   thread_ts?: string;
+  /** https://docs.slack.dev/messaging/message-metadata */
+  metadata?: { event_type: string; event_payload: Record<string, string> };
 }
 
 /** A file to attach. */
@@ -82,6 +84,8 @@ export interface SlackGateway {
   postEphemeral(message: OutgoingMessage & { user: string }): Promise<void>;
   setStatus(args: { channel_id: string; thread_ts: string; status: string }): Promise<void>;
   uploadFiles(args: { channel_id: string; thread_ts: string; initial_comment: string; files: OutgoingFile[] }): Promise<void>;
+  /** Recent messages of a channel (`ts` unset) or of a thread, with their metadata. */
+  readMessages(args: { channel: string; ts?: string; limit: number }): Promise<{ ts: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }[]>;
   /** Calls waiting in the lanes (for tests and the bench). */
   pending(): number;
   /** Drops calls that have not started. */
@@ -153,6 +157,16 @@ export function createSlackGateway(client: WebClient, limits: RateLimits = SLACK
         () => client.filesUploadV2({ channel_id, thread_ts, initial_comment, file_uploads: files.map((f) => ({ filename: f.filename, title: f.title, content: f.content })) }),
         PRIORITY.answer,
       );
+    },
+    async readMessages({ channel, ts, limit }) {
+      type Listed = { messages?: { ts?: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }[] };
+      const result = (await call(
+        other,
+        ts ? 'conversations.replies' : 'conversations.history',
+        () => (ts ? client.conversations.replies({ channel, ts, limit, include_all_metadata: true }) : client.conversations.history({ channel, limit, include_all_metadata: true })),
+        PRIORITY.answer,
+      )) as Listed;
+      return (result.messages ?? []).filter((m): m is { ts: string } & typeof m => typeof m.ts === 'string');
     },
     pending() {
       return [updates, statuses, other, ...channels.values()].reduce((n, q) => n + q.size + q.pending, 0);

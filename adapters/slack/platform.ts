@@ -72,6 +72,9 @@ export const slackRenderer: ChatRenderer<SlackMessage> = {
   notice: (words) => mrkdwnMessage(slackWords(words)),
 };
 
+/** The metadata event type of the bot's keyed messages (a run's parent and answer). */
+const METADATA_EVENT = 'synthesis_run';
+
 const LANE: Record<Priority, number> = { background: PRIORITY.background, answer: PRIORITY.answer, interactive: PRIORITY.interactive };
 
 /** Creates the transport over the gateway. */
@@ -85,7 +88,8 @@ export function createSlackTransport(gateway: SlackGateway, log: Logger, botUser
   return {
     async post(place, message, options = {}) {
       const thread = place.thread ? { thread_ts: place.thread } : {};
-      const posted = await gateway.postMessage({ channel: place.channel, ...thread, ...checked(message, 'post') }, LANE[options.priority ?? 'background']);
+      const metadata = options.key ? { metadata: { event_type: METADATA_EVENT, event_payload: { key: options.key } } } : {};
+      const posted = await gateway.postMessage({ channel: place.channel, ...thread, ...checked(message, 'post'), ...metadata }, LANE[options.priority ?? 'background']);
       if (options.files && options.files.length > 0) await this.attach!({ channel: posted.channel, thread: place.thread ?? posted.ts }, options.files);
       return { channel: posted.channel, id: posted.ts };
     },
@@ -98,6 +102,12 @@ export function createSlackTransport(gateway: SlackGateway, log: Logger, botUser
           files: files.map((f) => ({ filename: f.name, title: f.title, content: f.content })),
         })
         .catch((error: unknown) => log.warn({ err: error }, 'could not attach the report files (is files:write granted?)'));
+    },
+    async find(place, key) {
+      // The bot's keyed messages are among the latest of a channel (a parent) or of its run's thread.
+      const messages = await gateway.readMessages({ channel: place.channel, ...(place.thread ? { ts: place.thread } : {}), limit: 200 });
+      const found = messages.find((m) => m.metadata?.event_type === METADATA_EVENT && m.metadata.event_payload?.key === key);
+      return found ? { channel: place.channel, id: found.ts } : undefined;
     },
     async edit(ref, message, priority = 'background') {
       await gateway.update({ channel: ref.channel, ts: ref.id, ...checked(message, 'edit') }, LANE[priority]);

@@ -27,7 +27,21 @@ export interface FakeMessage {
   thread_ts?: string;
   text: string;
   blocks?: Record<string, unknown>[];
+  /** Message metadata as posted (https://docs.slack.dev/messaging/message-metadata). */
+  metadata?: { event_type?: string; event_payload?: Record<string, unknown> };
   edits: number;
+}
+
+/**
+ * A call the fake holds without answering (the bot's process can then be killed with the call in
+ * flight): `before` it takes effect, or `after` (the message exists, the bot never hears so).
+ */
+export interface HoldRule {
+  method: string;
+  /** Which messages: by the start of their text, or by their metadata key's suffix (`:parent`, `:answer`). */
+  textStartsWith?: string;
+  keySuffix?: string;
+  when: 'before' | 'after';
 }
 
 /** A token bucket: `capacity` calls at once, refilled at `perSecond`. */
@@ -78,6 +92,8 @@ export interface FakeSlack {
   thread(channel: string, threadTs: string): FakeMessage[];
   /** Calls of a method. */
   callsOf(method: string): FakeCall[];
+  /** Holds the next call matching `rule` unanswered (for crash tests and the chaos bench). */
+  holdNext(rule: HoldRule): void;
   /** Makes the next call of `method` fail with a Slack error, or a 429. */
   failNext(method: string, failure: { error: string } | { status: 429; retryAfter: number }): void;
   /** Resolves when `predicate` holds (checked after each call and every 20 ms). */
@@ -96,7 +112,7 @@ function parseArgs(req: IncomingMessage, body: Buffer): Record<string, unknown> 
   const args: Record<string, unknown> = type.includes('application/json')
     ? (JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>)
     : Object.fromEntries(new URLSearchParams(body.toString('utf8')));
-  for (const key of ['blocks', 'files', 'attachments']) {
+  for (const key of ['blocks', 'files', 'attachments', 'metadata']) {
     if (typeof args[key] === 'string') args[key] = JSON.parse(args[key] as string);
   }
   return args;
@@ -118,6 +134,18 @@ export async function createFakeSlack(options: FakeSlackOptions = {}): Promise<F
   const files = new Map<string, string>();
   const messages = new Map<string, FakeMessage>();
   const failures = new Map<string, ({ error: string } | { status: 429; retryAfter: number })[]>();
+  const holds: HoldRule[] = [];
+  const holding = (method: string, args: Record<string, unknown>, when: HoldRule['when']) => {
+    const index = holds.findIndex((rule) => {
+      if (rule.method !== method || rule.when !== when) return false;
+      if (rule.textStartsWith !== undefined && !String(args.text ?? '').startsWith(rule.textStartsWith)) return false;
+      const key = (args.metadata as { event_payload?: { key?: unknown } } | undefined)?.event_payload?.key;
+      return rule.keySuffix === undefined || (typeof key === 'string' && key.endsWith(rule.keySuffix));
+    });
+    if (index < 0) return false;
+    holds.splice(index, 1);
+    return true;
+  };
   const waiters = new Set<() => void>();
   const buckets = new Map<string, { tokens: number; at: number }>();
   let counter = 0;
@@ -169,6 +197,7 @@ export async function createFakeSlack(options: FakeSlackOptions = {}): Promise<F
         const message: FakeMessage = { channel, ts, text: String(args.text ?? ''), edits: 0 };
         if (args.thread_ts) message.thread_ts = String(args.thread_ts);
         if (args.blocks) message.blocks = args.blocks as Record<string, unknown>[];
+        if (args.metadata && typeof args.metadata === 'object') message.metadata = args.metadata as FakeMessage['metadata'] & object;
         messages.set(ts, message);
         return {
           status: 200,
@@ -190,6 +219,23 @@ export async function createFakeSlack(options: FakeSlackOptions = {}): Promise<F
         return { status: 200, body: { ok: true, message_ts: nextTs() } };
       case 'assistant.threads.setStatus':
         return { status: 200, body: { ok: true } };
+      case 'conversations.replies':
+      case 'conversations.history': {
+        if (notMember.has(channel)) return { status: 200, body: { ok: false, error: 'not_in_channel' } };
+        const ts = String(args.ts ?? '');
+        const all = [...messages.values()].filter((m) => m.channel === channel && (method === 'conversations.replies' ? m.ts === ts || m.thread_ts === ts : !m.thread_ts || m.thread_ts === m.ts));
+        // Replies oldest first; history newest first (as Slack lists them).
+        const listed = (method === 'conversations.history' ? all.reverse() : all).slice(0, Number(args.limit ?? 100));
+        const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+        return {
+          status: 200,
+          body: {
+            ok: true,
+            messages: listed.map((m) => ({ type: 'message', ts: m.ts, text: m.text, ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}), ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) })),
+            has_more: false,
+          },
+        };
+      }
       case 'files.getUploadURLExternal': {
         const id = `F${String(++uploadCounter).padStart(8, '0')}`;
         pendingUploads.set(id, String(args.filename));
@@ -257,7 +303,18 @@ export async function createFakeSlack(options: FakeSlackOptions = {}): Promise<F
       } else if (auth !== `Bearer ${token}`) answer = { status: 200, body: { ok: false, error: auth ? 'invalid_auth' : 'not_authed' } };
       else {
         if (options.validate !== false) problems.push(...paramProblems(method, args));
+        // A held call is never answered: the bot's process is killed with it in flight.
+        if (holding(method, args, 'before')) {
+          calls.push({ method, args, at: Date.now() - started, status: 0 });
+          notify();
+          return;
+        }
         answer = handleMethod(method, args);
+        if (holding(method, args, 'after')) {
+          calls.push({ method, args, at: Date.now() - started, status: 0 });
+          notify();
+          return;
+        }
       }
       const call: FakeCall = { method, args, at: Date.now() - started, status: answer.status };
       if (answer.body.ok === false) call.error = String(answer.body.error);
@@ -286,6 +343,9 @@ export async function createFakeSlack(options: FakeSlackOptions = {}): Promise<F
     },
     callsOf(method) {
       return calls.filter((c) => c.method === method);
+    },
+    holdNext(rule) {
+      holds.push(rule);
     },
     failNext(method, failure) {
       const list = failures.get(method) ?? [];
