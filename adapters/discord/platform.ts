@@ -4,6 +4,7 @@
  * expire like the 15-minute interaction token), the renderer draws message content, embeds and
  * components. Nobody is pinged but an answer's asker (`rest-writes.ts`).
  */
+import { createHash } from 'node:crypto';
 import { ButtonStyle, ComponentType, type RawFile } from 'discord.js';
 import { renderWords, type ChatPlatform, type ChatRenderer, type ChatTransport, type RunOutcome, type Words } from '../shared/chat.js';
 import type { ReportFile } from '../shared/files.js';
@@ -91,12 +92,21 @@ export function withFiles(message: MessagePayload, files: readonly ReportFile[] 
   };
 }
 
+/** A message nonce (at most 25 characters) from a delivery key. */
+export function nonceOf(key: string): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, 25);
+}
+
 /** Creates the transport over the bot-token writer. */
 export function createDiscordTransport(writer: DiscordWriter): ChatTransport<MessagePayload> {
   return {
     async post(place, message, options = {}) {
       const channelId = place.thread ?? place.channel;
-      const id = await writer.send({ channelId, ...(place.replyTo ? { replyTo: place.replyTo } : {}) }, withFiles(message, options.files));
+      const payload = withFiles(message, options.files);
+      // A keyed post carries an enforced nonce: posted again (a run resumed after a crash), Discord
+      // returns the message the first post made instead of a second one.
+      const keyed = options.key ? { ...payload, body: { ...payload.body, nonce: nonceOf(options.key), enforce_nonce: true } } : payload;
+      const id = await writer.send({ channelId, ...(place.replyTo ? { replyTo: place.replyTo } : {}) }, keyed);
       return { channel: channelId, id };
     },
     async edit(ref, next) {

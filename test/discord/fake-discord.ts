@@ -77,6 +77,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const channelId = '300000000000000001';
   const channels = new Map<string, Record<string, unknown>>([[channelId, P.textChannel(channelId, guildId, 'research')]]);
   const messages = new Map<string, ReturnType<typeof P.message>>();
+  const nonces = new Map<string, string>();
   const interactions = new Map<string, InteractionState>();
   const commands = new Map<string, Record<string, unknown>>();
   const requests: RecordedRequest[] = [];
@@ -191,7 +192,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       if (method === 'POST' && parts[2] === 'messages' && parts.length === 3) {
         if (forbiddenSendChannels.has(channel.id as string)) return reply(403, { message: 'Missing Permissions', code: 50013 });
         const ref = body.message_reference as { message_id: string } | undefined;
+        // An enforced nonce already used in this channel returns the message it created (Discord keeps them a few minutes).
+        const nonceKey = body.enforce_nonce === true && body.nonce !== undefined ? `${channel.id as string}:${String(body.nonce)}` : undefined;
+        const earlier = nonceKey ? nonces.get(nonceKey) : undefined;
+        if (earlier && messages.get(earlier)) return reply(200, messages.get(earlier));
         const msg = createMessage({ id: P.snowflake(), channelId: channel.id as string, guildId, author: botUser, content: (body.content as string) ?? '', embeds: (body.embeds as unknown[]) ?? [], components: (body.components as unknown[]) ?? [], attachments: files.map((f) => ({ id: P.snowflake(), filename: f.name, size: f.content.length })), ...(ref ? { messageReference: { message_id: ref.message_id } } : {}) });
+        if (nonceKey) nonces.set(nonceKey, msg.id);
         dispatch('MESSAGE_CREATE', { ...msg, member: { ...P.member(botUser), user: undefined } });
         return reply(200, msg);
       }

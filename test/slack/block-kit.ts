@@ -62,12 +62,23 @@ function operation(method: string) {
 export function paramProblems(method: string, args: Record<string, unknown>): string[] {
   const op = operation(method);
   if (!op?.parameters) return [];
-  const known = new Set(op.parameters.filter((p) => p.in === 'formData' || p.in === 'query').map((p) => p.name));
+  const known = new Set([...op.parameters.filter((p) => p.in === 'formData' || p.in === 'query').map((p) => p.name), ...(NEWER_PARAMETERS[method] ?? [])]);
   const problems: string[] = [];
   for (const p of op.parameters) if (p.required && (p.in === 'formData' || p.in === 'query') && args[p.name] === undefined) problems.push(`${method}: missing ${p.name}`);
   for (const name of Object.keys(args)) if (!known.has(name) && name !== 'token' && name !== 'team_id') problems.push(`${method}: unknown parameter ${name}`);
   return problems;
 }
+
+/**
+ * Parameters newer than the recorded spec (message metadata, 2022): `chat.postMessage`'s `metadata`
+ * (https://docs.slack.dev/messaging/message-metadata) and `include_all_metadata` of the conversation
+ * readers (in @slack/web-api's `ConversationsRepliesArguments` / `ConversationsHistoryArguments`).
+ */
+const NEWER_PARAMETERS: Record<string, string[]> = {
+  'chat.postMessage': ['metadata'],
+  'conversations.replies': ['include_all_metadata'],
+  'conversations.history': ['include_all_metadata'],
+};
 
 /**
  * The bot scopes the spec says a method needs, any one of which is enough (granular scopes such as

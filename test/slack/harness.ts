@@ -13,7 +13,7 @@ import { createCore, type Core } from '../../src/core.js';
 import { createLogger } from '../../src/logger.js';
 import type { Synthesize } from '../../src/pipeline/synthesize.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
-import { createStores } from '../../src/store/store.js';
+import { createStores, type Stores } from '../../src/store/store.js';
 import { SHARED_DATA } from './block-kit.js';
 import { createFakeSlack, type FakeSlack, type FakeSlackOptions } from './fake-slack.js';
 import { appMentionBody, buttonClickBody, postSigned, slashCommandBody } from './slack-requests.js';
@@ -45,6 +45,10 @@ export interface HarnessOptions {
   fake?: FakeSlackOptions;
   adapter?: SlackAdapterOptions;
   env?: Record<string, string>;
+  /** Share stores across harnesses (a restart); they are then not closed by `close`. */
+  stores?: Stores;
+  /** The runs' lease (default: the core's). */
+  leaseMs?: number;
 }
 
 /** A running harness. */
@@ -77,11 +81,11 @@ export async function startSlackHarness(options: HarnessOptions = {}): Promise<H
     }),
   });
   const config = loadConfig(env);
-  const stores = await createStores('memory://');
+  const stores = options.stores ?? (await createStores('memory://'));
   const runtime: Runtime = options.synthesize
     ? ({ synthesize: options.synthesize, engine: undefined, sources: [], skipped: [] } as unknown as Runtime)
     : createRuntime(config, log, { corpus: options.corpus ?? [SCIFACT], offline: true });
-  const core = await createCore(config, log, { stores, runtime });
+  const core = await createCore(config, log, { stores, runtime, ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}) });
   const slackConfig = loadSlackConfig({
     SLACK_BOT_TOKEN: SECRETS.botToken,
     SLACK_SIGNING_SECRET: SECRETS.signingSecret,
@@ -137,7 +141,7 @@ export async function startSlackHarness(options: HarnessOptions = {}): Promise<H
       await adapter.stop();
       await core.close();
       await adapter.settled();
-      await stores.close();
+      if (!options.stores) await stores.close();
       await fake.close();
     },
   };
