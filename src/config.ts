@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { LIVE_SOURCE_NAMES, type LiveSourceName } from './model.js';
 import { parseSourceNames, SOURCE_LIST_HINT } from './sources/names.js';
+import { maskUrlPassword, SECRET_VARIABLES } from './text/redact.js';
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalString = z.preprocess(emptyToUndefined, z.string().trim().optional());
@@ -56,6 +57,27 @@ const pathList = z.preprocess(
     ),
 );
 
+/**
+ * What is wrong with a `STORE_URL` that has the right scheme, or undefined. A query on an SQLite URL
+ * would become part of the file name (`x.sqlite?password=…` created on disk); a Redis URL must parse,
+ * port and all, or the driver fails later with a message of its own.
+ */
+function storeUrlProblem(value: string): string | undefined {
+  if (value.startsWith('sqlite://') && /[?#]/.test(value)) {
+    return 'must be sqlite://PATH, a file path with no ?query or #fragment (SQLite takes no options or password here)';
+  }
+  if (/^rediss?:\/\//.test(value)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      return 'must be redis://[USER:PASSWORD@]HOST[:PORT] with a numeric port (this one does not parse as a URL)';
+    }
+    if (!parsed.hostname) return 'must be redis://[USER:PASSWORD@]HOST[:PORT]: the host is missing';
+  }
+  return undefined;
+}
+
 /** Schema of the core's environment variables, with their defaults. */
 export const CoreEnvSchema = z.object({
   SYNTH_SOURCES: sourcesList,
@@ -71,6 +93,10 @@ export const CoreEnvSchema = z.object({
     z
       .string()
       .regex(/^(?:sqlite:\/\/.+|memory:\/\/|redis(?:s)?:\/\/.+)$/, { error: 'must be sqlite://PATH, memory:// or redis://HOST:PORT' })
+      .superRefine((value, ctx) => {
+        const problem = storeUrlProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .default('sqlite://.synthesize/store.sqlite'),
   ),
   LOG_LEVEL: z.preprocess(
@@ -114,7 +140,8 @@ export type CoreConfig = z.infer<typeof CoreEnvSchema>;
 
 /**
  * Parses an environment (default `process.env`) against a schema, throwing a {@link ConfigError} that
- * names the first bad variable and what it accepts.
+ * names the first bad variable and what it accepts. The bad value is quoted to help spot a typo, but
+ * never a secret: a key or token is not quoted at all, and a URL's password is shown as `***`.
  */
 export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
   const result = schema.safeParse(env);
@@ -122,7 +149,8 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, str
   const issue = result.error.issues[0]!;
   const variable = String(issue.path[0] ?? 'environment');
   const value = env[variable];
-  throw new ConfigError(variable, `${issue.message}${value !== undefined ? ` (got "${value}")` : ''}.`);
+  const shown = value === undefined || (SECRET_VARIABLES as readonly string[]).includes(variable) ? undefined : maskUrlPassword(value);
+  throw new ConfigError(variable, `${issue.message}${shown !== undefined ? ` (got "${shown}")` : ''}.`);
 }
 
 /** Loads the core configuration once. */

@@ -3,6 +3,7 @@
  * Use `logger.child({ runId, stage })` for context.
  */
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { redactSecrets } from './text/redact.js';
 
 /** Paths pino censors wherever they appear in a logged object (tokens, keys, auth headers). */
 export const REDACT_PATHS = [
@@ -49,17 +50,27 @@ export interface LoggerOptions {
   /** Where to write; defaults to stderr. Tests pass a stream to read what was logged. */
   destination?: NodeJS.WritableStream;
   name?: string;
+  /**
+   * Secret values (keys, tokens, a store password) cut out of every line written, wherever they appear:
+   * in a message, an error's message or stack, or a nested field that `redact`'s paths do not name.
+   */
+  secrets?: readonly string[];
 }
 
-/** Creates the process logger. Secrets under {@link REDACT_PATHS} are written as `[redacted]`. */
+/**
+ * Creates the process logger. Secrets under {@link REDACT_PATHS} are written as `[redacted]`, and so is
+ * every occurrence of a value in `secrets` (the finished line is scrubbed just before it is written).
+ */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
+  const secrets = options.secrets?.filter(Boolean) ?? [];
   return pino(
     {
       name: options.name ?? 'synthesize',
       level: options.level ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: { err: pino.stdSerializers.err },
+      ...(secrets.length > 0 ? { hooks: { streamWrite: (line: string) => redactSecrets(line, secrets) } } : {}),
     },
     destination as pino.DestinationStream,
   );

@@ -17,6 +17,7 @@ import { createLiveSources } from './sources/registry.js';
 import './sources/live.js';
 import type { Source } from './sources/source.js';
 import type { Stores } from './store/store.js';
+import { secretValues } from './text/redact.js';
 
 /** Choices that override the configuration (the CLI's flags). */
 export interface RuntimeOverrides {
@@ -74,6 +75,7 @@ export function createRuntime(config: CoreConfig, log: Logger, overrides: Runtim
     engine,
     log,
     sourceTimeoutMs: config.SYNTH_SOURCE_TIMEOUT_MS,
+    secrets: secretValues(config),
   });
   return { synthesize, engine, sources, skipped };
 }

@@ -61,6 +61,7 @@ export function createDiscordAdapter(config: DiscordConfig, core: Core, options:
   const onInteraction = createInteractionHandler({
     conversation,
     log,
+    getReport: (reportId) => core.runner.getReport(reportId),
     ...(options.interactionTokenMs !== undefined ? { interactionTokenMs: options.interactionTokenMs } : {}),
   });
   const onMessage = createMentionHandler({ conversation, writer, log });

@@ -15,7 +15,7 @@ import {
   type StringSelectMenuInteraction,
 } from 'discord.js';
 import type { Logger } from '../../src/logger.js';
-import type { RunRequest } from '../../src/model.js';
+import type { Report, RunRequest } from '../../src/model.js';
 import type { Conversation } from '../shared/conversation.js';
 import { COMMAND_NAME, OPTION } from './commands.js';
 import { confirmCancelButtonId, parseCustomId } from './custom-id.js';
@@ -30,12 +30,27 @@ import { escapeDiscord, LIMITS, truncateWords } from './text.js';
 export interface InteractionDeps {
   conversation: Conversation<MessagePayload>;
   log: Logger;
+  /** Reads a stored report, to tell "no such claim" from "report gone" (default: every report is gone). */
+  getReport?: (reportId: string) => Promise<Report | undefined>;
   /** How long the interaction token is used for edits of the parent reply (default 13 minutes of its 15). */
   interactionTokenMs?: number;
   now?: () => number;
 }
 
 const allowedMentions = { parse: [], repliedUser: false } as const;
+
+/** The private answer to an interaction whose options or custom_id the bot cannot read. */
+export const UNREADABLE_TEXT = 'That request could not be read. Use /synthesize question:<your question>, or the buttons of a recent answer.';
+/** The private answer when handling an interaction failed for another reason. */
+export const FAILED_TEXT = 'Something went wrong while handling that. Please try again in a moment.';
+
+/** Thrown when an interaction's data is not what the bot sent or registered. */
+class UnreadableInteraction extends Error {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(reason, options);
+    this.name = 'UnreadableInteraction';
+  }
+}
 
 /** A payload as an interaction reply (the interaction token's routes; nobody pinged). */
 function reply(message: MessagePayload) {
@@ -50,12 +65,26 @@ export function createInteractionHandler(deps: InteractionDeps): (interaction: I
   const tokenMs = deps.interactionTokenMs ?? 13 * 60_000;
   const ephemeral = (text: string) => ({ content: truncateWords(text, LIMITS.content), flags: MessageFlags.Ephemeral as const, allowedMentions });
 
+  /**
+   * The command's options. discord.js throws on an option of the wrong type or a missing required
+   * one (a stale registration, a proxy, a hand-made request); that becomes a private "could not be read".
+   */
+  const readOptions = (interaction: ChatInputCommandInteraction) => {
+    try {
+      return {
+        question: interaction.options.getString(OPTION.question, true),
+        yearFrom: interaction.options.getInteger(OPTION.yearFrom),
+        yearTo: interaction.options.getInteger(OPTION.yearTo),
+        maxPapers: interaction.options.getInteger(OPTION.maxPapers),
+      };
+    } catch (error) {
+      throw new UnreadableInteraction(`bad options: ${(error as Error).message}`, { cause: error });
+    }
+  };
+
   const onCommand = async (interaction: ChatInputCommandInteraction) => {
-    const question = interaction.options.getString(OPTION.question, true);
+    const { question, yearFrom, yearTo, maxPapers } = readOptions(interaction);
     const request: Omit<RunRequest, 'question'> = {};
-    const yearFrom = interaction.options.getInteger(OPTION.yearFrom);
-    const yearTo = interaction.options.getInteger(OPTION.yearTo);
-    const maxPapers = interaction.options.getInteger(OPTION.maxPapers);
     if (yearFrom !== null) request.yearFrom = yearFrom;
     if (yearTo !== null) request.yearTo = yearTo;
     if (maxPapers !== null) request.maxPapers = maxPapers;
@@ -104,7 +133,12 @@ export function createInteractionHandler(deps: InteractionDeps): (interaction: I
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const found = claimId ? await conversation.evidence(reportId, claimId) : undefined;
     if (!found) {
-      await interaction.editReply({ content: 'This report is no longer stored, so its evidence cannot be shown. Ask the question again.', allowedMentions });
+      // The claim may be missing from a report that is still stored (a stale or hand-made id).
+      const stored = claimId && deps.getReport ? await deps.getReport(reportId) : undefined;
+      const content = stored
+        ? `This report has no claim ${escapeDiscord(claimId!)}; use the buttons of the answer to see its claims.`
+        : 'This report is no longer stored, so its evidence cannot be shown. Ask the question again.';
+      await interaction.editReply({ content, allowedMentions });
       return;
     }
     await interaction.editReply({ embeds: [renderClaimDetail(found.report, found.claim)], allowedMentions });
@@ -143,23 +177,55 @@ export function createInteractionHandler(deps: InteractionDeps): (interaction: I
     await interaction.editReply({ content: refusal ? discordWords(refusal) : 'Cancelled; the thread says so.', components: [], allowedMentions });
   };
 
+  /**
+   * A private answer to an interaction that would otherwise get none (Discord then shows "This
+   * interaction failed"): the first response if none was sent, the deferred ephemeral reply's content
+   * if that is pending, else a follow-up.
+   */
+  const answerPrivately = async (interaction: Interaction, text: string) => {
+    if (!interaction.isRepliable()) return;
+    try {
+      if (!interaction.deferred && !interaction.replied) await interaction.reply(ephemeral(text));
+      else if (interaction.deferred && !interaction.replied && interaction.ephemeral) await interaction.editReply({ content: text, components: [], allowedMentions });
+      else await interaction.followUp(ephemeral(text));
+    } catch (error) {
+      log.warn({ err: loggableError(error) }, 'could not answer an interaction');
+    }
+  };
+
+  /** Routes a button or select menu by its custom_id; throws `UnreadableInteraction` for one the bot did not make. */
+  const onComponent = async (interaction: ButtonInteraction | StringSelectMenuInteraction) => {
+    const action = parseCustomId(interaction.customId);
+    if (!action) throw new UnreadableInteraction(`unknown custom_id ${interaction.customId.slice(0, 100)}`);
+    if (action.kind === 'claim') return onClaim(interaction, action.reportId, action.claimId);
+    if (action.kind === 'claims') {
+      if (!interaction.isStringSelectMenu()) throw new UnreadableInteraction('a claims menu id on a button');
+      return onClaim(interaction, action.reportId, interaction.values[0]);
+    }
+    if (!interaction.isButton()) throw new UnreadableInteraction(`a ${action.kind} id on a select menu`);
+    if (action.kind === 'retry') return onRetry(interaction, action.jobId);
+    if (action.kind === 'cancel') return onCancel(interaction, action.jobId);
+    return onCancelConfirmed(interaction, action.jobId);
+  };
+
   return async (interaction) => {
     try {
       if (interaction.isChatInputCommand()) {
-        if (interaction.commandName === COMMAND_NAME) await onCommand(interaction);
+        if (interaction.commandName !== COMMAND_NAME) throw new UnreadableInteraction(`unknown command /${interaction.commandName}`);
+        await onCommand(interaction);
         return;
       }
-      if (!interaction.isButton() && !interaction.isStringSelectMenu()) return;
-      const action = parseCustomId(interaction.customId);
-      if (!action) return;
-      if (action.kind === 'claim') await onClaim(interaction, action.reportId, action.claimId);
-      else if (action.kind === 'claims' && interaction.isStringSelectMenu()) await onClaim(interaction, action.reportId, interaction.values[0]);
-      else if (!interaction.isButton()) return;
-      else if (action.kind === 'retry') await onRetry(interaction, action.jobId);
-      else if (action.kind === 'cancel') await onCancel(interaction, action.jobId);
-      else if (action.kind === 'cancel-confirmed') await onCancelConfirmed(interaction, action.jobId);
+      if (interaction.isButton() || interaction.isStringSelectMenu()) {
+        await onComponent(interaction);
+        return;
+      }
+      // Anything else (another component type, a modal, autocomplete) was never offered by the bot.
+      if (interaction.isRepliable()) throw new UnreadableInteraction(`unexpected interaction type ${interaction.type}`);
     } catch (error) {
-      log.error({ err: loggableError(error), interaction: interaction.type }, 'interaction failed');
+      const unreadable = error instanceof UnreadableInteraction;
+      if (unreadable) log.warn({ reason: error.message, interaction: interaction.type }, 'interaction could not be read');
+      else log.error({ err: loggableError(error), interaction: interaction.type }, 'interaction failed');
+      await answerPrivately(interaction, unreadable ? UNREADABLE_TEXT : FAILED_TEXT);
     }
   };
 }

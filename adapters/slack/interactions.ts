@@ -96,7 +96,20 @@ export function registerInteractionHandlers(app: App, deps: HandlerDeps & { gate
     const ids = parseClaimValue(value);
     if (!ids) return;
     const found = await conversation.evidence(ids.reportId, ids.claimId);
-    await tell(click, found ? evidenceMessage(found.report, found.claim) : slackRenderer.notice('This report is no longer stored, so its evidence cannot be shown. Ask the question again.'));
+    if (found) {
+      await tell(click, evidenceMessage(found.report, found.claim));
+      return;
+    }
+    // A claim id the stored report does not have (a stale or hand-made button) is not a report gone.
+    const stored = await deps.core.runner.getReport(ids.reportId);
+    await tell(
+      click,
+      slackRenderer.notice(
+        stored
+          ? `This report has no claim ${ids.claimId}; use the buttons of the answer to see its claims.`
+          : 'This report is no longer stored, so its evidence cannot be shown. Ask the question again.',
+      ),
+    );
   });
 
   onClick(ACTION.page, async (click, value) => {

@@ -12,6 +12,8 @@ import { DEFAULT_OPEN_K, evaluateOpenVerification } from '../eval/verify-open.js
 import { createLogger } from '../logger.js';
 import { DEFAULT_RANKER_OPTIONS, PLAIN_RANKER_OPTIONS } from '../rank/lexical-ranker.js';
 import { createEngine } from '../runtime.js';
+import { secretValues } from '../text/redact.js';
+import { terminalSafe } from '../text/sanitize.js';
 import type { CliIo } from './main.js';
 
 const positiveInt = (value: string) => {
@@ -25,7 +27,7 @@ export function registerEvalCommand(program: Command, io: CliIo, setExit: (code:
   const evalCommand = program.command('eval').description('measure retrieval or verification quality; prints one JSON line');
   const fail = (error: unknown) => {
     const e = asSynthError(error);
-    io.stderr.write(`synthesize eval: ${e.message}\n`);
+    io.stderr.write(`synthesize eval: ${terminalSafe(e.message)}\n`);
     setExit(e.code === 'usage' || e.code === 'config' ? 2 : 1);
   };
 
@@ -60,7 +62,7 @@ export function registerEvalCommand(program: Command, io: CliIo, setExit: (code:
     .action(async (options: { corpus: string; claims: string; engine: 'extractive' | 'llm'; concurrency: number; open?: boolean; k: number }) => {
       try {
         const config = loadConfig(io.env);
-        const engine = createEngine(options.engine, config, createLogger({ level: 'warn' }));
+        const engine = createEngine(options.engine, config, createLogger({ level: 'warn', secrets: secretValues(io.env) }));
         const run = { concurrency: options.concurrency, ...(io.signal ? { signal: io.signal } : {}) };
         const result = options.open
           ? await evaluateOpenVerification(options, engine, { ...run, k: options.k })
@@ -93,7 +95,7 @@ export function registerEvalCommand(program: Command, io: CliIo, setExit: (code:
       }) => {
         try {
           const config = loadConfig(io.env);
-          const engine = createEngine(options.engine, config, createLogger({ level: 'warn' }));
+          const engine = createEngine(options.engine, config, createLogger({ level: 'warn', secrets: secretValues(io.env) }));
           const evaluation = await evaluateAnswers(options, engine, {
             concurrency: options.concurrency,
             ...(options.limit !== undefined ? { limit: options.limit } : {}),

@@ -13,7 +13,8 @@ import { renderJson } from '../render/json.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { createRuntime, parseSourceList, type RuntimeOverrides } from '../runtime.js';
 import { createStores, type Stores } from '../store/store.js';
-import { MAX_QUESTION_LENGTH, sanitizeQuestion } from '../text/sanitize.js';
+import { secretValues } from '../text/redact.js';
+import { MAX_QUESTION_LENGTH, sanitizeQuestion, terminalSafe } from '../text/sanitize.js';
 import { registerEvalCommand } from './eval-command.js';
 import { createProgressPrinter, type TextSink } from './progress-printer.js';
 
@@ -134,7 +135,7 @@ async function runQuestion(words: string[], options: RunOptions, io: CliIo): Pro
     if (corpus.length === 0 && live.length === 0) {
       throw new UsageError('Nothing to search: give --corpus FILE, or live sources with --sources (not with --offline).');
     }
-    const log = createLogger({ level: options.quiet ? 'error' : cliLogLevel(config) });
+    const log = createLogger({ level: options.quiet ? 'error' : cliLogLevel(config), secrets: secretValues(io.env) });
     // The store is opened only for live sources (their response cache); a corpus run needs none.
     if (live.length > 0) stores = await createStores(config.STORE_URL);
     const runtime = createRuntime(config, log, overrides, stores);
@@ -158,7 +159,8 @@ async function runQuestion(words: string[], options: RunOptions, io: CliIo): Pro
       }
       if (!options.quiet) io.stderr.write(`Report written to ${options.out}\n`);
     } else {
-      io.stdout.write(text);
+      // Everything in the report is escaped by its renderer; this is the last guard before the terminal.
+      io.stdout.write(terminalSafe(text));
     }
     return EXIT.ok;
   } catch (error) {
@@ -183,7 +185,7 @@ function report(error: unknown, io: CliIo): number {
     e.code === 'all_sources_failed' && /connection failed/.test(e.message)
       ? ' Without internet access, search a local corpus with --offline --corpus FILE.'
       : '';
-  io.stderr.write(`synthesize: ${e.message.replace(/\s+/g, ' ')}${hint}\n`);
+  io.stderr.write(`synthesize: ${terminalSafe(e.message).replace(/\s+/g, ' ')}${hint}\n`);
   if (usage) io.stderr.write('(run synthesize --help for usage)\n');
   return usage ? EXIT.usage : EXIT.failed;
 }

@@ -4,7 +4,7 @@
  */
 import type { ProgressEvent } from '../events.js';
 import { createProgressTracker, describeStage, formatSeconds, renderProgressLines } from '../progress.js';
-import { cleanText } from '../text/sanitize.js';
+import { cleanText, terminalSafe } from '../text/sanitize.js';
 
 /** Something to write text to. */
 export interface TextSink {
@@ -14,13 +14,17 @@ export interface TextSink {
 /** Returns a listener that prints progress to `out`. */
 export function createProgressPrinter(out: TextSink, isTTY: boolean): (event: ProgressEvent) => void {
   if (!isTTY) return (event) => out.write(`${plainLine(event)}\n`);
+  // Event texts (a source's error, a warning) can carry a hostile server's escape bytes: each line is
+  // made terminal-safe before the printer adds its own line rewrite.
   const tracker = createProgressTracker();
   let finishedLines = 0;
   let live = false;
   return (event) => {
     tracker.apply(event);
     const snapshot = tracker.snapshot();
-    const lines = renderProgressLines(snapshot).filter((l) => !l.startsWith('Queued'));
+    const lines = renderProgressLines(snapshot)
+      .filter((l) => !l.startsWith('Queued'))
+      .map(terminalSafe);
     const done = snapshot.stages.filter((s) => s.status !== 'pending');
     let text = live ? '\r\x1b[K' : '';
     // Stages finish in order, so finished lines are a prefix of `lines`.
@@ -30,13 +34,17 @@ export function createProgressPrinter(out: TextSink, isTTY: boolean): (event: Pr
     const running = lines[finished];
     live = running !== undefined && (event.type !== 'run-finished' && event.type !== 'run-failed');
     if (live) text += running;
-    if (event.type === 'warning') text += `${live ? '\n' : ''}! ${cleanText(event.message)}\n`;
+    if (event.type === 'warning') text += `${live ? '\n' : ''}! ${terminalSafe(cleanText(event.message))}\n`;
     out.write(text);
   };
 }
 
-/** One plain line describing one event. */
+/** One plain line describing one event, with no control character (safe for a terminal). */
 export function plainLine(event: ProgressEvent): string {
+  return terminalSafe(describeEvent(event));
+}
+
+function describeEvent(event: ProgressEvent): string {
   const t = `[${formatSeconds(event.elapsedMs).replace(' ', '')}]`;
   switch (event.type) {
     case 'run-queued':

@@ -11,6 +11,7 @@ import { createEmitter, type ProgressEventInput, type ProgressListener, type Sta
 import { silentLogger, type Logger } from '../logger.js';
 import type { Claim, Methodology, Paper, Report, RunRequest, SourceStatus } from '../model.js';
 import type { Source } from '../sources/source.js';
+import { redactSecrets } from '../text/redact.js';
 import { sanitizeQuestion } from '../text/sanitize.js';
 import {
   aggregateScore,
@@ -45,6 +46,11 @@ export interface SynthesizerDeps {
   candidatesPerSource?: number;
   now?: () => number;
   newId?: () => string;
+  /**
+   * Configured secret values (API keys): cut out of every warning, limitation, source error and
+   * failure message, so a server that echoes a key in its error text cannot put it in a report.
+   */
+  secrets?: readonly string[];
 }
 
 /** Per-call options. */
@@ -81,7 +87,9 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
   const startedAt = now();
   const timings: Record<string, number> = {};
   const warnings: string[] = [];
-  const warn = (code: string, message: string, stage?: Stage) => {
+  const redact = (text: string) => redactSecrets(text, deps.secrets ?? []);
+  const warn = (code: string, raw: string, stage?: Stage) => {
+    const message = redact(raw);
     warnings.push(message);
     log.warn({ code, stage }, message);
     emit(stage ? { type: 'warning', stage, code, message } : { type: 'warning', code, message });
@@ -244,7 +252,7 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
       reviews: reviewed.reviews,
       qualityScore: allGaps.length > 0 ? Math.min(reviewed.qualityScore, 5) : reviewed.qualityScore,
       gaps: allGaps,
-      limitations,
+      limitations: limitations.map(redact),
       references,
       timings: { totalMs: now() - startedAt, stages: timings },
       ...(answer ? { answer: answer.answer } : {}),
@@ -253,7 +261,9 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
     emit({ type: 'run-finished', reportId: report.id, claims: claims.length, qualityScore: report.qualityScore });
     return report;
   } catch (error) {
-    const failure = signal.aborted && isAbortError(error) ? new SynthError('cancelled', 'The run was cancelled.', { cause: error }) : asSynthError(error);
+    const caught = signal.aborted && isAbortError(error) ? new SynthError('cancelled', 'The run was cancelled.', { cause: error }) : asSynthError(error);
+    const clean = redact(caught.message);
+    const failure = clean === caught.message ? caught : new SynthError(caught.code, clean, { cause: caught });
     emit({ type: 'run-failed', code: failure.code, message: failure.message });
     throw failure;
   }
@@ -303,9 +313,15 @@ async function searchAll(
         emit({ type: 'source-finished', source: source.name, status: 'ok', found: papers.length, ms });
         return { papers, status: { name: source.name, status: 'ok', found: papers.length } as SourceStatus };
       } catch (error) {
-        if (ctx.signal.aborted) throw error;
+        if (ctx.signal.aborted) throw error instanceof SourceError ? (ctx.signal.reason ?? error) : error;
         const seconds = timeoutMs % 1000 === 0 ? String(timeoutMs / 1000) : (timeoutMs / 1000).toFixed(1);
-        const reason = timeout.aborted ? `timed out after ${seconds} s` : describeSourceError(error, source.name);
+        // A source error at the deadline is a failure the source was waiting to retry: say which.
+        const timedOut = timeout.aborted && !(error instanceof SourceError);
+        const described = timedOut ? `timed out after ${seconds} s` : describeSourceError(error, source.name);
+        const reason = redactSecrets(
+          timeout.aborted && !timedOut ? `${described}; the ${seconds} s budget ran out before it could be retried` : described,
+          deps.secrets ?? [],
+        );
         ctx.log.warn({ err: error, source: source.name }, 'source failed');
         const ms = Math.round(performance.now() - t0);
         emit({ type: 'source-finished', source: source.name, status: 'failed', found: 0, error: reason, ms });

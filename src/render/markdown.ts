@@ -5,6 +5,7 @@
  */
 import type { Claim, Reference, Report } from '../model.js';
 import { bottomLine } from './bottom-line.js';
+import { cleanText } from '../text/sanitize.js';
 import { escapeCell, escapeMarkdown } from './escape.js';
 import { renderFindingsTable } from './findings.js';
 
@@ -13,6 +14,50 @@ const VERDICT_LABEL: Record<Claim['verification']['verdict'], string> = {
   contradicted: 'contradicted',
   insufficient: 'insufficient evidence',
 };
+
+/** A DOI as registered: `10.` + registrant code, a slash, a suffix without spaces. */
+const DOI = /^10\.\d+(?:\.\d+)*\/\S+$/;
+/** Characters a bare URL may carry in Markdown without any of them being read as markup. */
+const BARE_URL = /^[A-Za-z0-9\-.~:/?#@!$&,;=%+]+$/;
+
+/**
+ * An http(s) URL as Markdown: bare when no character in it could be read as markup, otherwise as an
+ * autolink `<…>` (inside which nothing is markup); `<`, `>`, spaces and controls are percent-encoded
+ * by the URL parser, so the link cannot be closed early. Undefined for anything but http(s).
+ */
+function markdownUrl(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(cleanText(raw));
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  const href = url.href.replace(/[<>\s"`\\]/g, (c) => encodeURIComponent(c));
+  return BARE_URL.test(href) ? href : `<${href}>`;
+}
+
+/** The https://doi.org/ link of a DOI, or undefined when the value is not a DOI. */
+function doiLink(raw: string): string | undefined {
+  const doi = cleanText(raw).replace(/^(?:https?:\/\/(?:dx\.)?doi\.org\/|doi:\s*)/i, '');
+  if (!DOI.test(doi)) return undefined;
+  return markdownUrl(`https://doi.org/${doi.split('/').map(encodeURIComponent).join('/')}`);
+}
+
+/**
+ * Where a reference points: its DOI as a doi.org link, else its http(s) URL as a link. A DOI that is
+ * not a DOI, or a URL of another scheme (`javascript:`), comes from an untrusted source and is shown
+ * as escaped text, never as a link or markup.
+ */
+function referenceLocation(ref: Reference): string[] {
+  const doi = ref.doi ? doiLink(ref.doi) : undefined;
+  if (doi) return [doi];
+  const url = ref.url ? markdownUrl(ref.url) : undefined;
+  return [
+    ref.doi ? `DOI: ${escapeMarkdown(ref.doi)}` : '',
+    url ?? (ref.url && cleanText(ref.url) ? `URL: ${escapeMarkdown(ref.url)}` : ''),
+  ];
+}
 
 /** One reference in a short citation style: `Authors (year). Title. Venue. DOI/URL`. */
 export function formatReference(ref: Reference): string {
@@ -23,7 +68,7 @@ export function formatReference(ref: Reference): string {
     byline && !byline.endsWith('.') ? `${byline}.` : byline,
     `${escapeMarkdown(ref.title)}${/[.?!]$/.test(ref.title) ? '' : '.'}`,
     ref.venue ? `*${escapeMarkdown(ref.venue)}*.` : '',
-    ref.doi ? `https://doi.org/${ref.doi}` : ref.url ? ref.url : '',
+    ...referenceLocation(ref),
   ];
   return parts.filter(Boolean).join(' ');
 }

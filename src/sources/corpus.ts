@@ -43,76 +43,208 @@ export const CorpusLineSchema = z
     message: 'needs a "title" and an "abstract" (or "text")',
   });
 
-/** A malformed corpus line, reported with its file and line number. */
+/** A corpus line that was skipped or changed, reported with its file and line number. */
 export interface CorpusProblem {
   file: string;
   line: number;
   message: string;
 }
 
+/** A corpus file that could not be read at all (missing, not a file, not JSONL, too large). */
+export interface CorpusFailure {
+  file: string;
+  message: string;
+}
+
+/**
+ * Largest size of one corpus file once decompressed: 500 MiB. A gzip bomb (a small .gz expanding to
+ * gigabytes) stops there with a clear message instead of exhausting memory, and the text still fits
+ * in one JavaScript string (V8's limit is just under 512 MiB). SciFact's corpus is 8 MB.
+ */
+export const MAX_CORPUS_BYTES = 500 * 1024 * 1024;
+/** Longest title kept (characters); a longer one is cut at a word and the run says so. */
+export const MAX_TITLE_CHARS = 1_000;
+/**
+ * Longest abstract kept (characters): a real abstract is under 5,000. A longer text (a full paper, a
+ * dump) is cut at a sentence end and the run says so, rather than costing seconds and gigabytes to
+ * index and becoming a claim as long as itself.
+ */
+export const MAX_ABSTRACT_CHARS = 100_000;
+
+/** A corpus file read into papers, with what was skipped or cut on the way. */
+export interface CorpusFile {
+  papers: Paper[];
+  /** Malformed lines, skipped. */
+  problems: CorpusProblem[];
+  /** Records whose id repeats an earlier one in the file, skipped (the first is kept). */
+  duplicates: CorpusProblem[];
+  /** Titles and abstracts cut to {@link MAX_TITLE_CHARS} / {@link MAX_ABSTRACT_CHARS}. */
+  truncated: CorpusProblem[];
+}
+
 /** A loaded corpus: its papers and a ranker built over them. */
 export interface LoadedCorpus {
   papers: Paper[];
   problems: CorpusProblem[];
+  duplicates: CorpusProblem[];
+  truncated: CorpusProblem[];
+  /** Files that could not be read; the others were loaded. */
+  failed: CorpusFailure[];
   ranker: LexicalRanker;
   /** Milliseconds spent reading, parsing and indexing. */
   loadMs: number;
 }
 
-/** Reads one corpus file into papers; malformed lines are returned as problems, never dropped silently. */
-export async function readCorpusFile(path: string): Promise<{ papers: Paper[]; problems: CorpusProblem[] }> {
+/** Options of {@link readCorpusFile}. */
+export interface ReadCorpusOptions {
+  /** Largest size of the file once decompressed (default {@link MAX_CORPUS_BYTES}). */
+  maxBytes?: number;
+}
+
+const megabytes = (bytes: number) => `${Math.round(bytes / 1048576).toLocaleString('en-US')} MB`;
+const unreadable = (path: string, reason: string, cause?: unknown) => new SynthError('corpus_unreadable', `Cannot read corpus ${path}: ${reason}`, { cause });
+
+/** The file's text, within the size limit, gunzipped when it is gzip (by magic number). */
+async function readText(path: string, maxBytes: number): Promise<string> {
   let buffer: Buffer;
   try {
+    const info = await stat(path);
+    if (info.isFile() && info.size > maxBytes) {
+      throw unreadable(path, `it is larger than ${megabytes(maxBytes)}, the limit for one corpus file; split it into smaller files.`);
+    }
     buffer = await readFile(path);
   } catch (error) {
+    if (error instanceof SynthError) throw error;
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new SynthError('corpus_unreadable', `Cannot read corpus ${path}: ${reason}.`, { cause: error });
+    throw unreadable(path, `${reason}.`, error);
   }
-  let text: string;
+  if (buffer[0] !== 0x1f || buffer[1] !== 0x8b) return buffer.toString('utf8');
   try {
     // Gzip by magic number, so a .gz without the extension (or the reverse) still loads.
-    text = (buffer[0] === 0x1f && buffer[1] === 0x8b ? gunzipSync(buffer) : buffer).toString('utf8');
+    return gunzipSync(buffer, { maxOutputLength: maxBytes }).toString('utf8');
   } catch (error) {
-    throw new SynthError('corpus_unreadable', `Cannot read corpus ${path}: not valid gzip data.`, { cause: error });
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw unreadable(path, `it decompresses to more than ${megabytes(maxBytes)}, the limit for one corpus file; split it into smaller files.`, error);
+    }
+    throw unreadable(path, 'not valid gzip data.', error);
   }
+}
+
+/** A file's papers with the line each came from (for duplicates across files). */
+interface ParsedFile extends CorpusFile {
+  lines: number[];
+}
+
+async function parseCorpusFile(path: string, options: ReadCorpusOptions = {}): Promise<ParsedFile> {
+  const text = await readText(path, options.maxBytes ?? MAX_CORPUS_BYTES);
   const name = basename(path).replace(/\.(jsonl|json|ndjson)(\.gz)?$/i, '').replace(/\.gz$/i, '') || 'corpus';
-  const papers: Paper[] = [];
-  const problems: CorpusProblem[] = [];
+  const out: ParsedFile = { papers: [], problems: [], duplicates: [], truncated: [], lines: [] };
+  const firstLine = new Map<string, number>();
   const lines = text.split('\n');
+  let records = 0;
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.trim();
     if (!raw) continue;
+    records++;
+    const at = i + 1;
     let json: unknown;
     try {
       json = JSON.parse(raw);
     } catch (error) {
-      problems.push({ file: path, line: i + 1, message: `invalid JSON (${(error as Error).message})` });
+      out.problems.push({ file: path, line: at, message: `invalid JSON (${(error as Error).message.slice(0, 200)})` });
       continue;
     }
     const parsed = CorpusLineSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue && issue.path.length > 0 ? `field "${issue.path.join('.')}": ` : '';
-      problems.push({ file: path, line: i + 1, message: `${where}${issue?.message ?? 'invalid line'}` });
+      out.problems.push({ file: path, line: at, message: `${where}${issue?.message ?? 'invalid line'}` });
       continue;
     }
-    papers.push(toPaper(parsed.data, name));
+    const { paper, cuts } = toPaper(parsed.data, name);
+    const first = firstLine.get(paper.id);
+    if (first !== undefined) {
+      out.duplicates.push({ file: path, line: at, message: `id "${paper.ids.corpus}" (first at ${path}:${first})` });
+      continue;
+    }
+    firstLine.set(paper.id, at);
+    for (const cut of cuts) out.truncated.push({ file: path, line: at, message: cut });
+    out.papers.push(paper);
+    out.lines.push(at);
   }
-  return { papers, problems };
+  // Lines, but not one paper among them: not a corpus (a README, a binary file, another format).
+  if (out.papers.length === 0 && out.problems.length > 0) {
+    const first = out.problems[0]!;
+    throw unreadable(
+      path,
+      `none of its ${records.toLocaleString('en-US')} line(s) is a paper record (line ${first.line}: ${first.message}). A corpus file is JSONL: one JSON object per line with "id", "title" and "abstract".`,
+    );
+  }
+  return out;
 }
 
-function toPaper(line: z.infer<typeof CorpusLineSchema>, corpusName: string): Paper {
+/**
+ * Reads one corpus file into papers; malformed lines are returned as problems, never dropped silently,
+ * a repeated id keeps its first record, overlong titles and abstracts are cut (each reported with its
+ * line). Throws `corpus_unreadable` for a missing file, one over the size limit (also once
+ * decompressed), or one with lines but no paper record.
+ */
+export async function readCorpusFile(path: string, options: ReadCorpusOptions = {}): Promise<CorpusFile> {
+  const { lines: _lines, ...file } = await parseCorpusFile(path, options);
+  return file;
+}
+
+/** `text` cut to at most `max` characters: at the last sentence end, else the last space, in the second half. */
+function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const head = text.slice(0, max + 1);
+  const sentenceEnd = Math.max(head.lastIndexOf('. '), head.lastIndexOf('? '), head.lastIndexOf('! '));
+  if (sentenceEnd > max / 2) return text.slice(0, sentenceEnd + 1);
+  const space = head.lastIndexOf(' ');
+  return (space > max / 2 ? text.slice(0, space) : text.slice(0, max)).trimEnd();
+}
+
+/** Cleans a title or abstract, cutting it to `max`; notes the cut as "<what> of N characters cut to M". */
+function cleanAndCut(raw: string, max: number, what: string, cuts: string[]): string {
+  // Cleaning a text many times the limit is wasted work: only a generous head of it can be kept.
+  const clean = normalizeWhitespace(stripControl(raw.length > 4 * max ? raw.slice(0, 4 * max) : raw));
+  if (clean.length <= max) return clean;
+  const cut = cutText(clean, max);
+  cuts.push(`${what} of ${raw.length.toLocaleString('en-US')} characters cut to ${cut.length.toLocaleString('en-US')}`);
+  return cut;
+}
+
+/** An abstract given as sentences: whole sentences while they fit in `max` (the first cut if it alone does not). */
+function cutSentences(raw: string[], max: number, cuts: string[]): string[] {
+  const kept: string[] = [];
+  let length = -1;
+  const total = raw.reduce((n, s) => n + s.length + 1, -1);
+  for (const sentence of raw) {
+    const clean = normalizeWhitespace(stripControl(sentence.length > 4 * max ? sentence.slice(0, 4 * max) : sentence));
+    if (!clean) continue;
+    if (length + 1 + clean.length > max) {
+      if (kept.length === 0) kept.push(cutText(clean, max));
+      cuts.push(`abstract of ${total.toLocaleString('en-US')} characters cut to ${kept.join(' ').length.toLocaleString('en-US')}`);
+      break;
+    }
+    kept.push(clean);
+    length += 1 + clean.length;
+  }
+  return kept;
+}
+
+function toPaper(line: z.infer<typeof CorpusLineSchema>, corpusName: string): { paper: Paper; cuts: string[] } {
   const rawId = (line.id ?? line._id ?? line.doc_id)!;
-  const sentences = Array.isArray(line.abstract)
-    ? line.abstract.map((s) => normalizeWhitespace(stripControl(s))).filter(Boolean)
-    : undefined;
+  const cuts: string[] = [];
+  const title = cleanAndCut(line.title ?? '', MAX_TITLE_CHARS, 'title', cuts);
+  const sentences = Array.isArray(line.abstract) ? cutSentences(line.abstract, MAX_ABSTRACT_CHARS, cuts) : undefined;
   const abstract = sentences
     ? sentences.join(' ')
-    : normalizeWhitespace(stripControl(typeof line.abstract === 'string' ? line.abstract : (line.text ?? '')));
+    : cleanAndCut(typeof line.abstract === 'string' ? line.abstract : (line.text ?? ''), MAX_ABSTRACT_CHARS, 'abstract', cuts);
   const doi = normalizeDoi(line.doi);
-  return {
+  const paper: Paper = {
     id: `${corpusName}:${rawId}`,
-    title: normalizeWhitespace(stripControl(line.title ?? '')),
+    title,
     abstract,
     ...(sentences ? { sentences } : {}),
     authors: (line.authors ?? []).map((a) => normalizeWhitespace(a)).filter(Boolean),
@@ -123,43 +255,95 @@ function toPaper(line: z.infer<typeof CorpusLineSchema>, corpusName: string): Pa
     ids: { corpus: rawId, ...(doi ? { doi } : {}) },
     sources: ['corpus'],
   };
+  return { paper, cuts };
 }
 
 const loaded = new Map<string, Promise<LoadedCorpus>>();
 
+/** The cache key of one file (path, size, mtime), or why it cannot be read. */
+async function fileKey(path: string): Promise<{ key: string } | { failure: CorpusFailure }> {
+  const full = resolve(path);
+  try {
+    const s = await stat(full);
+    if (!s.isFile()) throw new Error('not a file');
+    return { key: `${full}|${s.size}|${s.mtimeMs}` };
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    return { failure: { file: path, message: `Cannot read corpus ${path}: ${reason}.` } };
+  }
+}
+
 /**
  * Loads and indexes corpus files, once per process for the same files (same path, size and mtime).
- * Throws `corpus_unreadable` naming a missing or unreadable file.
+ * A file that cannot be read is listed in `failed` and the others are used; only when no file can be
+ * read does it throw `corpus_unreadable`, naming each. A paper whose id an earlier file already gave
+ * is skipped and listed in `duplicates`.
  */
 export async function loadCorpus(paths: readonly string[]): Promise<LoadedCorpus> {
-  const keys = await Promise.all(
-    paths.map(async (p) => {
-      const full = resolve(p);
-      try {
-        const s = await stat(full);
-        if (!s.isFile()) throw new Error('not a file');
-        return `${full}|${s.size}|${s.mtimeMs}`;
-      } catch (error) {
-        const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-        throw new SynthError('corpus_unreadable', `Cannot read corpus ${p}: ${reason}.`, { cause: error });
-      }
-    }),
-  );
-  const key = keys.join('\n');
+  // The same file given twice is read once.
+  const unique = [...new Map(paths.map((p) => [resolve(p), p])).values()];
+  const keys = await Promise.all(unique.map(fileKey));
+  const key = keys.map((k, i) => ('key' in k ? k.key : `${resolve(unique[i]!)}|unreadable`)).join('\n');
   let pending = loaded.get(key);
   if (!pending) {
     pending = (async () => {
       const started = performance.now();
-      const files = await Promise.all(paths.map((p) => readCorpusFile(p)));
-      const papers = files.flatMap((f) => f.papers);
-      const problems = files.flatMap((f) => f.problems);
+      const failed: CorpusFailure[] = [];
+      const files = await Promise.all(
+        unique.map(async (path, i) => {
+          const k = keys[i]!;
+          if ('failure' in k) {
+            failed.push(k.failure);
+            return undefined;
+          }
+          try {
+            return { path, ...(await parseCorpusFile(path)) };
+          } catch (error) {
+            failed.push({ file: path, message: error instanceof SynthError ? error.message : `Cannot read corpus ${path}: ${(error as Error).message}` });
+            return undefined;
+          }
+        }),
+      );
+      const read = files.filter((f): f is NonNullable<typeof f> => f !== undefined);
+      if (read.length === 0) {
+        throw new SynthError('corpus_unreadable', unique.map((p) => failed.find((f) => f.file === p)?.message).join('; '));
+      }
+      const papers: Paper[] = [];
+      const duplicates = read.flatMap((f) => f.duplicates);
+      const firstAt = new Map<string, string>();
+      for (const file of read) {
+        file.papers.forEach((paper, i) => {
+          const where = `${file.path}:${file.lines[i]}`;
+          const first = firstAt.get(paper.id);
+          if (first !== undefined) {
+            duplicates.push({ file: file.path, line: file.lines[i]!, message: `id "${paper.ids.corpus}" (first at ${first})` });
+            return;
+          }
+          firstAt.set(paper.id, where);
+          papers.push(paper);
+        });
+      }
       const ranker = createLexicalRanker(papers);
-      return { papers, problems, ranker, loadMs: performance.now() - started };
+      return {
+        papers,
+        problems: read.flatMap((f) => f.problems),
+        duplicates,
+        truncated: read.flatMap((f) => f.truncated),
+        failed: unique.flatMap((p) => failed.filter((f) => f.file === p)),
+        ranker,
+        loadMs: performance.now() - started,
+      };
     })();
     loaded.set(key, pending);
     pending.catch(() => loaded.delete(key));
   }
   return pending;
+}
+
+/** "file:line: message" for the first few, and how many more. */
+function listed(items: readonly CorpusProblem[]): string {
+  const first = items.slice(0, 3).map((p) => `${p.file}:${p.line}: ${p.message}`);
+  return `${first.join('; ')}${items.length > 3 ? '; ...' : ''}`;
 }
 
 /** Options of {@link createCorpusSource}. */
@@ -179,12 +363,19 @@ export function createCorpusSource(paths: readonly string[], options: CorpusSour
     async search(query: SearchQuery, ctx: SourceContext): Promise<Paper[]> {
       const corpus = await loadCorpus(paths);
       ctx.signal.throwIfAborted();
-      if (corpus.problems.length > 0 && ctx.warn) {
-        const first = corpus.problems.slice(0, 3).map((p) => `${p.file}:${p.line}: ${p.message}`);
-        ctx.warn(
-          'corpus_malformed',
-          `${corpus.problems.length} malformed corpus line(s) skipped: ${first.join('; ')}${corpus.problems.length > 3 ? '; ...' : ''}`,
-        );
+      if (ctx.warn) {
+        if (corpus.failed.length > 0) {
+          const files = new Set(paths.map((p) => resolve(p))).size;
+          ctx.warn(
+            'corpus_unreadable',
+            `${corpus.failed.length} of ${files} corpus files could not be read and ${corpus.failed.length === 1 ? 'was' : 'were'} not searched: ${corpus.failed.map((f) => f.message).join('; ')}`,
+          );
+        }
+        if (corpus.problems.length > 0) ctx.warn('corpus_malformed', `${corpus.problems.length} malformed corpus line(s) skipped: ${listed(corpus.problems)}`);
+        if (corpus.duplicates.length > 0) {
+          ctx.warn('corpus_duplicate', `${corpus.duplicates.length} corpus record(s) skipped for repeating an id: ${listed(corpus.duplicates)}`);
+        }
+        if (corpus.truncated.length > 0) ctx.warn('corpus_truncated', `${corpus.truncated.length} overlong title(s) or abstract(s) cut: ${listed(corpus.truncated)}`);
       }
       const limit = Math.max(query.maxResults, options.maxResults ?? 0);
       const hits = corpus.ranker.search(query.text, limit * 3);

@@ -82,6 +82,24 @@ export interface HttpClient {
   fetch<T>(req: HttpRequest, parse: (body: string) => T): Promise<T>;
 }
 
+/** A network call shared by identical requests, with the failure it last retried after. */
+interface InflightEntry {
+  promise: Promise<{ body: string; value: unknown }>;
+  controller: AbortController;
+  waiters: number;
+  lastFailure?: SourceError;
+}
+
+/** `failure` again, as the reason a request whose time ran out (`reason`) gave up. */
+function outOfTime(failure: SourceError, reason: unknown): SourceError {
+  const code = failure.code as ConstructorParameters<typeof SourceError>[0];
+  return new SourceError(code, failure.source, failure.message, {
+    ...(failure.status !== undefined ? { status: failure.status } : {}),
+    ...(failure.url !== undefined ? { url: failure.url } : {}),
+    cause: reason,
+  });
+}
+
 interface CachedBody {
   v: 1;
   body: string;
@@ -170,7 +188,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const cacheTtlMs = options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
   const cache = cacheTtlMs > 0 ? options.cache : undefined;
   const dispatcher = options.dispatcher ?? defaultAgent(connectTimeoutMs);
-  const inflight = new Map<string, { promise: Promise<{ body: string; value: unknown }>; controller: AbortController; waiters: number }>();
+  const inflight = new Map<string, InflightEntry>();
 
   const backoff = (attempt: number) => Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5));
 
@@ -198,8 +216,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') };
   }
 
-  /** Network part: attempts with retries; resolves to a body that `parse` accepted. */
-  async function download<T>(req: HttpRequest, signal: AbortSignal, parse: (body: string) => T): Promise<{ body: string; value: T }> {
+  /**
+   * Network part: attempts with retries; resolves to a body that `parse` accepted. `onRetry` hears of
+   * each failed attempt about to be retried (and `undefined` when the next attempt is sent), so a
+   * caller whose time runs out during the wait can say what failed rather than only that time ran out.
+   */
+  async function download<T>(
+    req: HttpRequest,
+    signal: AbortSignal,
+    parse: (body: string) => T,
+    onRetry: (failure: SourceError | undefined) => void = () => undefined,
+  ): Promise<{ body: string; value: T }> {
     const url = redactUrl(req.url);
     const limiter = options.limiter ?? sharedRateLimiter(source, new URL(req.url).origin, options.rateLimit);
     for (let attempt = 1; ; attempt++) {
@@ -207,7 +234,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const started = performance.now();
       let outcome: Attempted;
       try {
-        outcome = await limiter.add(() => attemptOnce(req, attemptSignal), { signal });
+        outcome = await limiter.add(
+          () => {
+            onRetry(undefined);
+            return attemptOnce(req, attemptSignal);
+          },
+          { signal },
+        );
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         if (error instanceof SourceError) throw error;
@@ -216,6 +249,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const retryable = timedOut || (code !== undefined && RETRYABLE_CODES.has(code));
         if (retryable && attempt < maxAttempts) {
           const wait = backoff(attempt);
+          if (!timedOut) onRetry(new SourceError('source_network', source, `${source}: connection failed (${code}) after ${plural(attempt)}`, { url, cause: error }));
           log.info({ url, attempt, code: timedOut ? 'timeout' : code, waitMs: Math.round(wait) }, 'request failed; retrying');
           await sleep(wait, undefined, { signal });
           continue;
@@ -262,6 +296,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         throw new SourceError('source_http', source, `${source}: ${label}${attempt > 1 ? ` after ${plural(attempt)}` : ''}`, details);
       }
       const wait = retryAfterMs ?? backoff(attempt);
+      onRetry(new SourceError('source_http', source, `${source}: ${label} after ${plural(attempt)}`, details));
       log.info({ url, status, attempt, waitMs: Math.round(wait) }, 'retryable status; retrying');
       await sleep(wait, undefined, { signal });
     }
@@ -273,8 +308,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const joined = entry !== undefined;
     if (!entry) {
       const controller = new AbortController();
-      const promise = download(req, controller.signal, parse);
-      entry = { promise, controller, waiters: 0 };
+      const created: InflightEntry = { promise: Promise.resolve({ body: '', value: undefined }), controller, waiters: 0 };
+      const promise = download(req, controller.signal, parse, (failure) => (created.lastFailure = failure));
+      created.promise = promise;
+      entry = created;
       inflight.set(key, entry);
       const remove = () => {
         if (inflight.get(key) === entry) inflight.delete(key);
@@ -287,7 +324,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     let onAbort: (() => void) | undefined;
     try {
       const aborted = new Promise<never>((_, reject) => {
-        onAbort = () => reject(signal.reason);
+        // Out of time while waiting to retry: the failure that made it retry is what happened (an
+        // arXiv 500 whose retry waits 3 s for the rate limit is not a server that never answered).
+        // A cancellation stays a cancellation.
+        onAbort = () => {
+          const timedOut = (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError';
+          reject(timedOut && current.lastFailure ? outOfTime(current.lastFailure, signal.reason) : signal.reason);
+        };
         if (signal.aborted) onAbort();
         else signal.addEventListener('abort', onAbort, { once: true });
       });

@@ -6,8 +6,23 @@
 import { UsageError } from '../errors.js';
 import { STOPWORDS, tokenize } from './tokens.js';
 
-/** The longest question accepted, in characters after normalisation. */
+/**
+ * The longest question accepted, in characters after normalisation: characters as a reader counts
+ * them (grapheme clusters, see {@link characterCount}), so 1,000 emoji or flags fit as 1,000 letters do.
+ */
 export const MAX_QUESTION_LENGTH = 1000;
+
+const GRAPHEMES = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/**
+ * Characters as a reader sees them: grapheme clusters, not UTF-16 code units (an emoji is two of
+ * those, a flag four) nor code points (a flag is two, a letter with a combining accent two).
+ */
+export function characterCount(text: string): number {
+  let count = 0;
+  for (const _ of GRAPHEMES.segment(text)) count++;
+  return count;
+}
 
 // C0/C1 controls, zero-width and bidirectional formatting characters (U+200B-U+200F, U+202A-U+202E,
 // U+2060-U+2069, U+FEFF): invisible in chat, and able to reorder or hide what a reader sees.
@@ -17,6 +32,25 @@ const INVISIBLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u
 /** Removes control and invisible formatting characters; tabs and newlines become spaces. */
 export function stripControl(text: string): string {
   return text.replace(/[\t\n\r]/g, ' ').replace(INVISIBLE, '');
+}
+
+// Whole escape sequences: CSI (ESC [ or C1 CSI) with its parameters, OSC (ESC ] or C1 OSC) up to its
+// terminator (or the end of the line), DCS/SOS/PM/APC strings, and two-character ESC sequences. Cut
+// whole, so no "[2J" is left.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point.
+const ESCAPE_SEQUENCE = /\u001b(?:\[[0-?]*[ -/]*[@-~]?|\][^\u0007\u001b\u009c\n]*(?:\u0007|\u001b\\|\u009c)?|[PX^_][^\u001b\u009c\n]*(?:\u001b\\|\u009c)?|[ -~]?)|\u009b[0-?]*[ -/]*[@-~]?|[\u009d\u0090\u0098\u009e\u009f][^\u0007\u001b\u009c\n]*(?:\u0007|\u001b\\|\u009c)?/g;
+// Every C0 control but tab and newline, DEL and every C1 control.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point.
+const TERMINAL_CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+
+/**
+ * Text as it may be written to a terminal: escape sequences (which can clear the screen, move the
+ * cursor, set the window title or a hyperlink) and every other control character but tab and newline
+ * are removed, carriage returns included. The CLI passes everything it prints that carries outside
+ * text through this; only its own line rewrite (`\r\x1b[K`) is added after.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(ESCAPE_SEQUENCE, '').replace(TERMINAL_CONTROL, '');
 }
 
 /** Collapses every run of whitespace (including non-breaking spaces) to one space and trims. */
@@ -68,10 +102,10 @@ export function sanitizeQuestion(raw: string): string {
   if (question.length === 0) {
     throw new UsageError('The question is empty. Ask a research question, e.g. "Does vitamin D reduce fracture risk?"');
   }
-  if (question.length > MAX_QUESTION_LENGTH) {
-    throw new UsageError(
-      `The question is ${question.length} characters long; the limit is ${MAX_QUESTION_LENGTH}. Shorten it to its core question.`,
-    );
+  // A character is at least one code unit, so only a question longer in code units needs counting.
+  const length = question.length > MAX_QUESTION_LENGTH ? characterCount(question) : question.length;
+  if (length > MAX_QUESTION_LENGTH) {
+    throw new UsageError(`The question is ${length} characters long; the limit is ${MAX_QUESTION_LENGTH}. Shorten it to its core question.`);
   }
   if (!hasSubject(question)) {
     throw new UsageError('The question names nothing to search for (only question words, mentions or punctuation). Ask about a subject, e.g. "Does vitamin D reduce fracture risk?"');

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DiscordEnvSchema } from '../../adapters/discord/config.js';
 import { SlackEnvSchema } from '../../adapters/slack/config.js';
+import { WebEnvSchema } from '../../adapters/web/config.js';
 import { CoreEnvSchema, loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { ROOT } from '../helpers/paths.js';
 
 /** Every variable of every configuration schema in the project (the core's and each adapter's). */
-const SCHEMA_KEYS = [...Object.keys(CoreEnvSchema.shape), ...Object.keys(SlackEnvSchema.shape), ...Object.keys(DiscordEnvSchema.shape)];
+const SCHEMA_KEYS = [...Object.keys(CoreEnvSchema.shape), ...Object.keys(SlackEnvSchema.shape), ...Object.keys(DiscordEnvSchema.shape), ...Object.keys(WebEnvSchema.shape)];
 
 describe('configuration', () => {
   it('has working defaults with an empty environment', () => {

@@ -86,3 +86,15 @@ describe('tokens', () => {
     expect(terms('The increases were increasing')).toEqual(['increas', 'increas']);
   });
 });
+
+describe('the question length limit (issue 12)', () => {
+  it('counts what a reader sees as characters, not UTF-16 code units or code points', () => {
+    // "Does " and " work?" are 11 characters; 989 emoji (1,978 code units) bring it to the limit.
+    expect(sanitizeQuestion(`Does ${'🧪'.repeat(MAX_QUESTION_LENGTH - 11)} work?`)).toBeTruthy();
+    // A flag is two code points (four code units) and one character.
+    expect(() => sanitizeQuestion(`Does ${'🇫🇷'.repeat(MAX_QUESTION_LENGTH - 11)} work?`)).not.toThrow();
+    expect(() => sanitizeQuestion(`Does ${'🧪'.repeat(MAX_QUESTION_LENGTH - 10)} work?`)).toThrow(
+      `The question is ${MAX_QUESTION_LENGTH + 1} characters long; the limit is ${MAX_QUESTION_LENGTH}.`,
+    );
+  });
+});

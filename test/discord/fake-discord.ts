@@ -323,15 +323,27 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       forbiddenThreadChannels.add(channel);
       forbiddenSendChannels.add(channel);
     },
-    /** Dispatches `/synthesize` as INTERACTION_CREATE; returns the interaction's id and token. */
-    dispatchCommand(opts: { question: string; userId?: string; channelId?: string; yearFrom?: number; yearTo?: number; maxPapers?: number }) {
+    /**
+     * Dispatches `/synthesize` as INTERACTION_CREATE; returns the interaction's id and token.
+     * `rawOptions` replaces the options as sent (a client or proxy sending the wrong types).
+     */
+    dispatchCommand(opts: {
+      question: string;
+      userId?: string;
+      channelId?: string;
+      yearFrom?: number;
+      yearTo?: number;
+      maxPapers?: number;
+      rawOptions?: { name: string; type: number; value: unknown }[];
+    }) {
       const state = newInteraction(opts.channelId ?? channelId);
       askers.add(opts.userId ?? '400000000000000001');
-      const options: { name: string; type: number; value: string | number }[] = [{ name: 'question', type: 3, value: opts.question }];
+      const options: { name: string; type: number; value: unknown }[] = [{ name: 'question', type: 3, value: opts.question }];
       if (opts.yearFrom !== undefined) options.push({ name: 'year_from', type: 4, value: opts.yearFrom });
       if (opts.yearTo !== undefined) options.push({ name: 'year_to', type: 4, value: opts.yearTo });
       if (opts.maxPapers !== undefined) options.push({ name: 'max_papers', type: 4, value: opts.maxPapers });
-      dispatch('INTERACTION_CREATE', { ...interactionBase(state, opts.userId ?? '400000000000000001', 2), data: { id: '500000000000000001', name: 'synthesize', type: 1, guild_id: guildId, options } });
+      const data = { id: '500000000000000001', name: 'synthesize', type: 1, guild_id: guildId, options: opts.rawOptions ?? options };
+      dispatch('INTERACTION_CREATE', { ...interactionBase(state, opts.userId ?? '400000000000000001', 2), data });
       return state;
     },
     /** Dispatches a click on a button (or a select menu choice) of a stored message. */

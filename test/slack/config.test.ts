@@ -78,7 +78,8 @@ describe('Slack configuration', () => {
 
   it('is started by npm start, and named when nothing is configured', async () => {
     expect(ADAPTER_MODULES.map((m) => m.name)).toContain('slack');
-    await expect(startAdapters({ STORE_URL: 'memory://', LOG_LEVEL: 'silent' })).rejects.toThrow(/slack: SLACK_BOT_TOKEN/);
+    // With the web page (the embedded default) turned off too, nothing is configured.
+    await expect(startAdapters({ STORE_URL: 'memory://', LOG_LEVEL: 'silent', WEB_ENABLED: 'false' })).rejects.toThrow(/slack: SLACK_BOT_TOKEN/);
   });
 });
 

@@ -63,6 +63,7 @@ export function createAnthropicProvider(settings: LlmSettings, deps: ProviderDep
         maxRetries: settings.maxRetries,
         ...(options.log ? { log: options.log } : {}),
         ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
+        ...(settings.apiKey ? { secrets: [settings.apiKey] } : {}),
       });
       const parsed = MessageSchema.safeParse(json);
       if (!parsed.success) {

@@ -10,6 +10,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { request, type Dispatcher } from 'undici';
+import { redactSecrets } from '../../text/redact.js';
 import { ModelError } from './model-error.js';
 
 /** Statuses worth retrying: rate limits, overload (Anthropic's 529) and transient server errors. */
@@ -34,6 +35,11 @@ export interface PostJsonRequest {
   log?: Logger;
   /** undici dispatcher (default: the global one). */
   dispatcher?: Dispatcher;
+  /**
+   * Values cut out of everything read from the endpoint (the API key): a server that echoes the key
+   * in its error text would otherwise put it into the error, the report's limitations and the logs.
+   */
+  secrets?: readonly string[];
 }
 
 /** A successful response. */
@@ -79,7 +85,7 @@ export async function postJson(req: PostJsonRequest): Promise<PostJsonResponse> 
         signal,
         ...(req.dispatcher ? { dispatcher: req.dispatcher } : {}),
       });
-      const text = await res.body.text();
+      const text = redactSecrets(await res.body.text(), req.secrets ?? []);
       if (res.statusCode >= 200 && res.statusCode < 300) {
         try {
           return { status: res.statusCode, json: JSON.parse(text) as unknown, attempts: attempt + 1 };

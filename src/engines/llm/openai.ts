@@ -111,6 +111,7 @@ export function createOpenAiProvider(settings: LlmSettings, deps: ProviderDeps =
             maxRetries: settings.maxRetries,
             ...(options.log ? { log: options.log } : {}),
             ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
+            ...(settings.apiKey ? { secrets: [settings.apiKey] } : {}),
           }));
         } catch (error) {
           if (error instanceof ModelError && round < 4 && adapt(error, options)) continue;
