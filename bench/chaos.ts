@@ -117,13 +117,14 @@ let totalTwice = 0;
 let totalLost = 0;
 try {
   out(`## Kill -9 at chosen moments, ${TRIALS} trials each (SQLite store, 2 s lease)`);
-  out('| moment | threads final | stuck | answered twice | reports lost | restart → final p50 | max |');
+  out('| moment | threads final | stuck | answered twice | reports lost | kill → final p50 | max |');
   out('|---|---|---|---|---|---|---|');
   for (const [m, moment] of MOMENTS.entries()) {
     const store = join(dir, `moment-${m}.sqlite`);
     const channels: string[] = [];
     let bot = await startBot(fake, store);
     const restarts: number[] = [];
+    const times: number[] = [];
     for (let t = 0; t < TRIALS; t++) {
       const channel = `C${m}T${t}`;
       channels.push(channel);
@@ -138,14 +139,19 @@ try {
         await sleep(Math.random() * 100);
       } else await sleep(moment.killAfterMs!());
       await kill(bot);
-      bot = await startBot(fake, store);
+      // Measured from the kill, which is when the new process is started.
       restarts.push(Date.now());
+      bot = await startBot(fake, store);
+      // Each crash is measured on its own: the next kill comes once this thread is final (or 30 s passed).
+      times.push(...(await waitFinal(fake, [channel], restarts.at(-1)!)));
     }
-    const times = (await Promise.all(channels.map((c, i) => waitFinal(fake, [c], restarts[i]!)))).flat();
     await kill(bot);
     const states = channels.map((c) => channelState(fake, c));
     const stuck = states.filter((s) => !s.final).length;
     const twice = states.filter((s) => s.answers > 1).length;
+    for (const c of channels.filter((_, i) => !states[i]!.final)) {
+      out(`  stuck: ${c}: ${[...fake.messages.values()].filter((m) => m.channel === c).map((m) => JSON.stringify(m.text.slice(0, 60))).join(' | ')}`);
+    }
     // A report saved before the kill must be posted: the moments after the run finished.
     const stores = await createStores(`sqlite://${store}`);
     let lost = 0;

@@ -69,9 +69,9 @@ export const discordRenderer: ChatRenderer<MessagePayload> = {
     };
   },
   answer: (report, { asker }) => renderAnswerMessage(report, { askerId: asker }),
-  failure: ({ runId, text, retryable }) => ({
+  failure: ({ runId, text, retryable, cancelled }) => ({
     body: {
-      content: truncateWords(`**The run failed.** ${escapeDiscord(text)}`, LIMITS.content),
+      content: truncateWords(cancelled ? '🚫 **Cancelled.** No answer was posted; Retry runs the question again.' : `**The run failed.** ${escapeDiscord(text)}`, LIMITS.content),
       components: retryable ? [button(retryButtonId(runId), 'Retry', ButtonStyle.Primary)] : [],
     },
   }),

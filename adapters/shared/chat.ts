@@ -85,8 +85,8 @@ export interface ChatRenderer<M> {
   status?(snapshot: ProgressSnapshot): string;
   /** The answer: bottom line, top claims, sources; it names the asker, who is the one user it may notify. */
   answer(report: Report, view: { asker: string }): M;
-  /** A failed run: the reason and, when `retryable`, a Retry control. */
-  failure(view: { runId: string; text: string; retryable: boolean }): M;
+  /** A failed (or cancelled) run: the reason and, when `retryable`, a Retry control. */
+  failure(view: { runId: string; text: string; retryable: boolean; cancelled?: boolean }): M;
   /** A sentence on its own (a refusal, a confirmation): plain text, escaped here, and users named inline. */
   notice(words: Words): M;
 }

@@ -144,7 +144,7 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
       const f = following.get(runId);
       if (!f) return;
       if (!f.progress) {
-        f.progress = transport.post(f.place, message, { priority: 'answer' }).catch((error: unknown) => {
+        f.progress = transport.post(f.place, message, { priority: 'answer', key: `${runId}:progress` }).catch((error: unknown) => {
           log.warn({ err: loggable(error), runId }, 'could not post the progress message');
           return undefined;
         });
@@ -211,7 +211,7 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
   };
 
   const postFailure = (place: Place, runId: string, code: string, message: string) =>
-    transport.post(place, render.failure({ runId, text: failureText(code, message), retryable: isRetryable(code) }), { priority: 'answer' });
+    transport.post(place, render.failure({ runId, text: failureText(code, message), retryable: isRetryable(code), ...(code === 'cancelled' ? { cancelled: true } : {}) }), { priority: 'answer' });
 
   /** Records how far a run's delivery got (before the next step). A failed write is logged; delivery goes on. */
   const record = (runId: string, delivery: Delivery, origin?: JobPatch['origin']) =>
@@ -517,6 +517,8 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
             }
             outcome = error.code === 'cancelled' ? { kind: 'cancelled' } : { kind: 'failed' };
           }
+          // A progress message posted just before the crash, before its step was recorded.
+          if (!delivery.progress && transport.find) delivery.progress = await transport.find(place, `${job.id}:progress`).catch(() => undefined);
           if (delivery.progress) {
             const ref = delivery.progress;
             await transport.edit(ref, render.progress(tracker.snapshot(), { runId: job.id }), 'background').catch((error: unknown) => log.warn({ err: loggable(error), runId: job.id }, 'could not finalise the progress message'));

@@ -58,8 +58,8 @@ export const slackRenderer: ChatRenderer<SlackMessage> = {
   progress: (snapshot, { runId }) => progressMessage(snapshot, runId),
   status: progressStatus,
   answer: (report, { asker }) => reportMessage(report, { page: 0, askerId: asker }),
-  failure({ runId, text, retryable }) {
-    const line = `:warning: *The run failed.* ${mrkdwnShort(text, 2000)}`;
+  failure({ runId, text, retryable, cancelled }) {
+    const line = cancelled ? ':no_entry_sign: *Cancelled.* No answer was posted; Retry runs the question again.' : `:warning: *The run failed.* ${mrkdwnShort(text, 2000)}`;
     const blocks: Record<string, unknown>[] = [section(line)];
     if (retryable) {
       blocks.push({
@@ -67,7 +67,7 @@ export const slackRenderer: ChatRenderer<SlackMessage> = {
         elements: [{ type: 'button', action_id: ACTION.retry, style: 'primary', text: { type: 'plain_text', text: 'Retry' }, value: runId }],
       });
     }
-    return { text: `The run failed: ${mrkdwnShort(text, 2000)}`, blocks };
+    return { text: cancelled ? 'Cancelled.' : `The run failed: ${mrkdwnShort(text, 2000)}`, blocks };
   },
   notice: (words) => mrkdwnMessage(slackWords(words)),
 };

@@ -47,8 +47,15 @@ export function progressMessage(snapshot: ProgressSnapshot, jobId: string): Slac
   const lines = renderProgressLines(snapshot).map((line) => mrkdwnShort(line, MAX_LINE));
   const body = [headline, ...lines].join('\n');
   const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: body, verbatim: true } }];
-  const notes = snapshot.warnings.slice(0, 3).map((w) => mrkdwnShort(w, 280));
-  if (snapshot.failed) notes.unshift(mrkdwnShort(snapshot.failed.message, 600));
+  if (snapshot.failed) {
+    // Failed or cancelled: the headline and the reason, no stages.
+    const reason = mrkdwnShort(snapshot.failed.message, 600);
+    const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: headline, verbatim: true } }];
+    if (reason) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: reason, verbatim: true }] });
+    return { text: headline.slice(0, LIMITS.messageText), blocks };
+  }
+  // Slack rejects an empty text object (invalid_blocks): only notes with words in them.
+  const notes = snapshot.warnings.slice(0, 3).map((w) => mrkdwnShort(w, 280)).filter((text) => text.length > 0);
   if (notes.length > 0) {
     blocks.push({ type: 'context', elements: notes.map((text) => ({ type: 'mrkdwn', text, verbatim: true })) });
   }

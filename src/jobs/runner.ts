@@ -274,6 +274,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         dispatch(job, { type: 'run-queued', runId: jobId, elapsedMs: 0, position: queue.size + 1 });
       }
       let failedEvent = false;
+      const launchedAt = now();
       job.done = queue
         .add(
           async () => {
@@ -300,7 +301,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
           const failure = controller.signal.aborted ? new SynthError('cancelled', 'The run was cancelled.') : asSynthError(error);
           record.status = failure.code === 'cancelled' ? 'cancelled' : 'failed';
           record.error = { code: failure.code, message: failure.message };
-          if (!failedEvent) dispatch(job, { type: 'run-failed', runId: jobId, elapsedMs: 0, code: failure.code, message: failure.message });
+          if (!failedEvent) dispatch(job, { type: 'run-failed', runId: jobId, elapsedMs: now() - launchedAt, code: failure.code, message: failure.message });
           await save(job).catch(() => undefined);
           throw failure;
         })

