@@ -47,6 +47,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Share stores across harnesses (a restart); they are then not closed by `close`. */
   stores?: Stores;
+  /** Talk to this running fake instead of starting one (a restart talks to the same Slack); it is then not closed by `close`. */
+  fakeSlack?: FakeSlack;
   /** The runs' lease (default: the core's). */
   leaseMs?: number;
 }
@@ -68,7 +70,7 @@ export interface Harness {
 
 /** Starts fake, core and adapter. */
 export async function startSlackHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const fake = await createFakeSlack({ token: SECRETS.botToken, ...options.fake });
+  const fake = options.fakeSlack ?? (await createFakeSlack({ token: SECRETS.botToken, ...options.fake }));
   const env = { STORE_URL: 'memory://', SYNTH_SOURCES: 'none', LOG_LEVEL: 'trace', SYNTH_MAX_RUNS_PER_USER: '2', ...options.env };
   const chunks: string[] = [];
   const log = createLogger({
@@ -142,7 +144,7 @@ export async function startSlackHarness(options: HarnessOptions = {}): Promise<H
       await core.close();
       await adapter.settled();
       if (!options.stores) await stores.close();
-      await fake.close();
+      if (!options.fakeSlack) await fake.close();
     },
   };
 }
