@@ -19,6 +19,8 @@ export interface ChatAdapter {
    * and whenever a sweep takes runs over.
    */
   announceInterrupted?(jobs: JobRecord[]): Promise<void>;
+  /** Where a person opens it, when it serves a page (the web adapter), after `start`. */
+  url?(): string | undefined;
 }
 
 /** An adapter module as `adapters/start.ts` sees it. */
@@ -27,9 +29,14 @@ export interface AdapterModule<C = unknown> {
   /** The variables that enable this adapter, for the "nothing configured" message. */
   readonly variables: readonly string[];
   /**
+   * An adapter that runs with no settings (the web page): its settings are read after the others',
+   * with the names of those configured, so it can decide whether to run beside them.
+   */
+  readonly embeddedDefault?: boolean;
+  /**
    * Reads the adapter's settings. Returns undefined when the adapter is not configured at all (its
    * enabling variable is unset); throws a `ConfigError` naming the variable when a value is bad.
    */
-  loadConfig(env: Record<string, string | undefined>): C | undefined;
+  loadConfig(env: Record<string, string | undefined>, context?: { configured: readonly string[] }): C | undefined;
   create(config: C, core: Core): ChatAdapter;
 }

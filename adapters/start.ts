@@ -1,6 +1,8 @@
 /**
  * `npm start`: starts every chat adapter whose settings are present, over one core (one job runner,
- * one store). With none configured it exits 1 naming the variables to set and pointing to the CLI.
+ * one store). The web page is the embedded default: with no chat platform configured it is served
+ * (http://127.0.0.1:3000); only when it is turned off too (`WEB_ENABLED=false`, `WEB_PORT=off`) does
+ * `npm start` exit 1, naming the variables to set and pointing to the CLI.
  */
 import { loadConfig } from '../src/config.js';
 import { createCore, type CoreOptions } from '../src/core.js';
@@ -10,8 +12,9 @@ import { createLogger } from '../src/logger.js';
 import { secretValues } from '../src/text/redact.js';
 import type { AdapterModule, ChatAdapter } from './adapter.js';
 import { ADAPTER_MODULES } from './modules.js';
+import { guardProcess } from './process-guard.js';
 
-/** Starts the configured adapters; resolves to a stop function. Throws when none is configured. */
+/** Starts the configured adapters (and the embedded defaults that want to run beside them); resolves to a stop function. Throws when none is configured. */
 export async function startAdapters(
   env: Record<string, string | undefined> = process.env,
   modules: readonly AdapterModule<never>[] = ADAPTER_MODULES,
@@ -19,9 +22,15 @@ export async function startAdapters(
 ): Promise<{ adapters: ChatAdapter[]; stop: () => Promise<void> }> {
   const config = loadConfig(env);
   const log = createLogger({ level: config.LOG_LEVEL, secrets: secretValues(env) });
-  const configured = modules
-    .map((module) => ({ module, settings: (module as AdapterModule<unknown>).loadConfig(env) }))
-    .filter((m) => m.settings !== undefined);
+  const load = (list: readonly AdapterModule<never>[], context?: { configured: readonly string[] }) =>
+    list.map((module) => ({ module, settings: (module as AdapterModule<unknown>).loadConfig(env, context) })).filter((m) => m.settings !== undefined);
+  const chatPlatforms = load(modules.filter((m) => !m.embeddedDefault));
+  // The embedded defaults (the web page) are told which platforms are configured: alone they run, beside them as configured.
+  const defaults = load(
+    modules.filter((m) => m.embeddedDefault),
+    { configured: chatPlatforms.map((m) => m.module.name) },
+  );
+  const configured = [...chatPlatforms, ...defaults];
   if (configured.length === 0) {
     const hint = modules.map((m) => `${m.name}: ${m.variables.join(', ')}`).join('; ');
     throw new Error(
@@ -30,6 +39,18 @@ export async function startAdapters(
     );
   }
   const core = await createCore(config, log, options.core);
+  // The corpus index is built before any adapter listens: building it blocks the process for a few
+  // seconds, which must not fall inside a platform's acknowledgement deadline or a page's first load,
+  // and the first question then need not wait for it. A corpus that cannot be read is logged; its
+  // runs fail with the reason.
+  for (const source of core.runtime.sources) {
+    const load = (source as { load?: () => Promise<{ papers: unknown[]; loadMs: number }> }).load;
+    if (typeof load !== 'function') continue;
+    await load
+      .call(source)
+      .then((corpus) => log.info({ papers: corpus.papers.length, ms: Math.round(corpus.loadMs) }, 'corpus index built'))
+      .catch((error: unknown) => log.error({ err: error }, 'could not load the corpus'));
+  }
   const adapters = configured.map(({ module, settings }) => (module as AdapterModule<unknown>).create(settings, core));
   for (const adapter of adapters) {
     await adapter.start();
@@ -69,7 +90,13 @@ export async function startAdapters(
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     loadDotEnv();
-    const { stop } = await startAdapters();
+    const { adapters, stop } = await startAdapters();
+    // Started: from here a stray rejection is logged, not the end of every run (see process-guard.ts).
+    guardProcess(createLogger({ level: 'error', secrets: secretValues(process.env) }));
+    for (const adapter of adapters) {
+      const url = adapter.url?.();
+      if (url) process.stderr.write(`synthesize bot: the ${adapter.name} page is at ${url}\n`);
+    }
     const shutdown = () => {
       void stop().then(() => process.exit(0));
     };

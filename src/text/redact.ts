@@ -17,6 +17,8 @@ export const SECRET_VARIABLES = [
   'SLACK_APP_TOKEN',
   'SLACK_SIGNING_SECRET',
   'DISCORD_TOKEN',
+  'WEB_SECRET',
+  'WEB_TOKEN',
 ] as const;
 
 /**

@@ -1,9 +1,13 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { AdapterModule, ChatAdapter } from '../../adapters/adapter.js';
 import { startAdapters } from '../../adapters/start.js';
+import { webAdapterModule } from '../../adapters/web/index.js';
+import { ROOT } from '../helpers/paths.js';
 import { createJobRunner } from '../../src/jobs/runner.js';
 import type { JobRecord } from '../../src/jobs/job.js';
 import { createStores } from '../../src/store/store.js';
@@ -60,5 +64,78 @@ describe('npm start', () => {
     expect(alpha.seen.announced.map((j) => [j.id, j.status])).toEqual([[a.id, 'interrupted']]);
     await stop();
     expect(alpha.seen.stopped).toBe(1);
+  });
+});
+
+describe('npm start and the web page (the embedded default)', () => {
+  const quiet = { STORE_URL: 'memory://', SYNTH_SOURCES: 'none', LOG_LEVEL: 'silent', WEB_PORT: '0' };
+
+  it('serves the web page when no chat platform is configured', async () => {
+    const { adapters, stop } = await startAdapters(quiet);
+    try {
+      expect(adapters.map((a) => a.name)).toEqual(['web']);
+      const url = adapters[0]!.url!()!;
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('Ask a research question');
+    } finally {
+      await stop();
+    }
+  });
+
+  it('exits naming the variables when the web page is turned off too', async () => {
+    for (const off of [{ WEB_ENABLED: 'false' }, { WEB_PORT: 'off' }]) {
+      await expect(startAdapters({ ...quiet, ...off })).rejects.toThrow(/No chat adapter is configured\. .*web: WEB_ENABLED.*npx synthesize/);
+    }
+  });
+
+  it('runs beside a chat platform only when PUBLIC_URL is set or WEB_ENABLED=true', async () => {
+    const alpha = fakeModule('alpha', 'ALPHA_TOKEN');
+    const modules = [alpha.module, webAdapterModule as AdapterModule<never>];
+    for (const [extra, names] of [
+      [{}, ['alpha']],
+      [{ WEB_ENABLED: 'true' }, ['alpha', 'web']],
+      [{ PUBLIC_URL: 'http://127.0.0.1:9', WEB_SECRET: 'x'.repeat(32) }, ['alpha', 'web']],
+    ] as const) {
+      const { adapters, stop } = await startAdapters({ ...quiet, ALPHA_TOKEN: 'x', ...extra }, modules);
+      expect(adapters.map((a) => a.name)).toEqual(names);
+      await stop();
+    }
+  });
+
+  it('`npm start` with no settings prints where the page is, and the page answers', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'start-web-'));
+    // A clean environment (no .env in this directory), a free port.
+    const tsx = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+    const child = spawn(process.execPath, ['--import', tsx, join(ROOT, 'adapters', 'start.ts')], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', HOME: dir, WEB_PORT: '0', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      let stderr = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no page address in 20 s: ${stderr}`)), 20_000);
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString('utf8');
+          const found = /the web page is at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr)?.[1];
+          if (found) {
+            clearTimeout(timer);
+            resolve(found);
+          }
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+      });
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<form id="ask"');
+    } finally {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }
   });
 });
