@@ -8,13 +8,17 @@
  *   "always SUPPORT" baseline;
  * - answers: every claim asked as "Is it true that ...?" through the whole pipeline (`synthesize eval
  *   answer`), beside the always-yes baseline of the same claims;
- * - open verification: SciFact's open setting (`synthesize eval verify --open`, top 3 abstracts).
+ * - open verification: SciFact's open setting (`synthesize eval verify --open`, top 3 abstracts);
+ * - follow-ups: a seeded sample of 100 claims asked as "Is it true that ...?", then a follow-up from the
+ *   same claim (a fragment or a rephrasing) answered from the saved report's papers only (`synthesize
+ *   eval followup`), beside the original run's figures on the same claims.
  * SCIFACT_DIR overrides where the SciFact files are (default ../shared/data/scifact).
  */
 import { resolve } from 'node:path';
 import MiniSearch from 'minisearch';
 import { createExtractiveEngine } from '../src/engines/extractive/index.js';
 import { evaluateAnswers } from '../src/eval/answer.js';
+import { evaluateFollowUps } from '../src/eval/followup.js';
 import { classificationReport, ndcgAtK, recallAtK, round4 } from '../src/eval/metrics.js';
 import { evaluateRetrieval, readQrels, readQueries } from '../src/eval/retrieval.js';
 import { evaluateVerification, loadVerificationPairs } from '../src/eval/verify.js';
@@ -70,6 +74,9 @@ const answers = await evaluateAnswers({ corpus: files.corpus, claims: files.clai
 print({ eval: 'answer', engine: 'extractive', ...answers.result, baseline_always_yes: answers.baseline });
 const open = await evaluateOpenVerification({ corpus: files.corpus, claims: files.claims }, createExtractiveEngine(), { k: DEFAULT_OPEN_K });
 print({ eval: 'verify', setting: `open (top ${open.k} abstracts of the whole corpus per claim)`, engine: 'extractive', ...open });
+
+const followups = await evaluateFollowUps({ corpus: files.corpus, claims: files.claims }, createExtractiveEngine());
+print({ eval: 'followup', engine: 'extractive', ...followups.result });
 
 // Sentence roles (which sentences state findings): held-out labelled abstracts, beside two baselines.
 const roles = await evaluateRoles(resolve(dir, '..'));

@@ -3,7 +3,10 @@
  * configuration and the job runner over it. `createCore` is called once per process.
  */
 import type { CoreConfig } from './config.js';
+import { SynthError } from './errors.js';
 import { createJobRunner, type JobRunner } from './jobs/runner.js';
+import { followUp } from './pipeline/followup.js';
+import type { Synthesize } from './pipeline/synthesize.js';
 import type { Logger } from './logger.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { createStores, type Stores } from './store/store.js';
@@ -33,8 +36,29 @@ export interface CoreOptions {
 export async function createCore(config: CoreConfig, log: Logger, options: CoreOptions = {}): Promise<Core> {
   const stores = options.stores ?? (await createStores(config.STORE_URL));
   const runtime = options.runtime ?? createRuntime(config, log, {}, stores);
+  // A follow-up in a run's thread is answered from that run's report (its papers first, then the
+  // configured sources when they do not answer it); every other request is a run of its own.
+  const synthesize: Synthesize = async (request, runOptions = {}) => {
+    if (!request.followUpOf) {
+      const { revisionOf, ...plain } = request;
+      const report = await runtime.synthesize(plain, runOptions);
+      return revisionOf ? { ...report, revision: revisionOf } : report;
+    }
+    const report = await stores.reports.get(request.followUpOf);
+    if (!report) throw new SynthError('usage', 'The report this thread discussed is no longer stored, so the follow-up cannot be read in its context. Ask the question again.');
+    const result = await followUp(report, request.question, {
+      engine: runtime.engine,
+      widen: runtime.synthesize,
+      log,
+      ...(request.maxClaims !== undefined ? { maxClaims: request.maxClaims } : {}),
+      ...(runOptions.runId ? { runId: runOptions.runId } : {}),
+      ...(runOptions.onEvent ? { onEvent: runOptions.onEvent } : {}),
+      ...(runOptions.signal ? { signal: runOptions.signal } : {}),
+    });
+    return result.report;
+  };
   const runner = createJobRunner({
-    synthesize: runtime.synthesize,
+    synthesize,
     stores,
     maxConcurrent: config.SYNTH_MAX_CONCURRENT_RUNS,
     maxPerUser: config.SYNTH_MAX_RUNS_PER_USER,

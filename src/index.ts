@@ -8,6 +8,21 @@ export * from './events.js';
 export { loadConfig, parseEnv, CoreEnvSchema, type CoreConfig } from './config.js';
 export { createLogger, silentLogger, REDACT_PATHS, type Logger } from './logger.js';
 export { createSynthesizer, type Synthesize, type SynthesizerDeps, type SynthesizeOptions } from './pipeline/synthesize.js';
+export {
+  followUp,
+  contextualise,
+  isChitChat,
+  parseThreadCommand,
+  sanitizeFollowUp,
+  threadPapers,
+  answersQuestion,
+  THREAD_SOURCE,
+  type FollowUpOptions,
+  type FollowUpResult,
+  type FollowUpOutcome,
+  type ThreadCommand,
+} from './pipeline/followup.js';
+export { createMemorySource } from './sources/memory.js';
 export type { Engine, Plan, Facets, StageContext, Composition } from './engines/engine.js';
 export { createExtractiveEngine } from './engines/extractive/index.js';
 export type { Source, SearchQuery, SourceContext } from './sources/source.js';

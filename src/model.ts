@@ -141,7 +141,16 @@ export const MethodologySchema = z
 /** See {@link MethodologySchema}. */
 export type Methodology = z.infer<typeof MethodologySchema>;
 
-/** A bibliographic reference; every claim's and every evidence item's `paperId` is one of these. */
+/**
+ * A bibliographic reference; every claim's and every evidence item's `paperId` is one of these.
+ *
+ * `abstract` (optional; schema version stays 1) is the paper's abstract as the run read it (plain
+ * text, the sentences joined by spaces; chat mention syntax made inert and control characters
+ * removed, as `cleanText` does), so a follow-up question can be answered from a saved report
+ * alone (`pipeline/followup.ts`). Every report made since it was added carries it for every included
+ * paper; reports saved before do not, and still parse. The views (Markdown, BibTeX, chat, web) do not
+ * print it.
+ */
 export const ReferenceSchema = z.object({
   id: z.string(),
   title: z.string(),
@@ -150,6 +159,7 @@ export const ReferenceSchema = z.object({
   venue: z.string().optional(),
   doi: z.string().optional(),
   url: z.string().optional(),
+  abstract: z.string().optional(),
 });
 /** See {@link ReferenceSchema}. */
 export type Reference = z.infer<typeof ReferenceSchema>;
@@ -192,6 +202,28 @@ export const FindingSchema = z.object({
 /** See {@link FindingSchema}. */
 export type Finding = z.infer<typeof FindingSchema>;
 
+/** Where a follow-up's answer came from: the papers of the report it follows, or a search of the configured sources. */
+export const FollowUpScopeSchema = z.enum(['thread', 'widened']);
+/** See {@link FollowUpScopeSchema}. */
+export type FollowUpScope = z.infer<typeof FollowUpScopeSchema>;
+
+/**
+ * What a follow-up report is (optional; schema version stays 1; absent on a report that answers a
+ * question of its own): `of` is the id of the report it follows, `question` the follow-up as it was
+ * asked ("over 65?"; the report's own `question` is the complete question it was read as), and
+ * `scope` where it was answered from: `thread`, the papers of the report it follows only, or
+ * `widened`, the configured sources searched because those papers did not answer it. A follow-up
+ * that nothing answered has `answer.verdict` `insufficient`, no reviews and `qualityScore` 0 (not
+ * scored), and says so in its abstract and gaps.
+ */
+export const FollowUpSchema = z.object({
+  of: z.string(),
+  question: z.string(),
+  scope: FollowUpScopeSchema,
+});
+/** See {@link FollowUpSchema}. */
+export type FollowUp = z.infer<typeof FollowUpSchema>;
+
 /** The report, exactly as DESIGN.md's "Report JSON" fixes it (extra fields allowed, none renamed). */
 export const ReportSchema = z
   .object({
@@ -214,6 +246,9 @@ export const ReportSchema = z
     }),
     answer: AnswerSchema.optional(),
     findings: z.array(FindingSchema).optional(),
+    followUp: FollowUpSchema.optional(),
+    /** A revision of an earlier report's question in its thread ("since 2020", "more papers"): which, and how it was refined. */
+    revision: z.object({ of: z.string(), refinement: z.string() }).optional(),
   })
   .loose();
 /** See {@link ReportSchema}. */
@@ -226,6 +261,13 @@ export const RunRequestSchema = z.object({
   maxClaims: z.number().int().positive().optional(),
   yearFrom: z.number().int().optional(),
   yearTo: z.number().int().optional(),
+  /**
+   * A follow-up in a run's thread: the id of the report it follows. The question is then read in that
+   * report's context and answered first from its papers (`src/pipeline/followup.ts`).
+   */
+  followUpOf: z.string().min(1).optional(),
+  /** A revision in a run's thread: the report it revises and the refinement asked for ("since 2020"). */
+  revisionOf: z.object({ of: z.string().min(1), refinement: z.string().max(200) }).optional(),
 });
 /** See {@link RunRequestSchema}. */
 export type RunRequest = z.infer<typeof RunRequestSchema>;

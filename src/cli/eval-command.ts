@@ -1,11 +1,12 @@
 /**
- * `synthesize eval retrieval|verify|answer`: the evaluations of DESIGN.md, each printing one JSON line.
+ * `synthesize eval retrieval|verify|answer|followup`: the evaluations of DESIGN.md, each printing one JSON line.
  */
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config.js';
 import { asSynthError, SynthError } from '../errors.js';
 import { evaluateAnswers } from '../eval/answer.js';
+import { DEFAULT_FOLLOWUP_SAMPLE, DEFAULT_FOLLOWUP_SEED, evaluateFollowUps } from '../eval/followup.js';
 import { evaluateRetrieval } from '../eval/retrieval.js';
 import { evaluateVerification } from '../eval/verify.js';
 import { DEFAULT_OPEN_K, evaluateOpenVerification } from '../eval/verify-open.js';
@@ -114,6 +115,35 @@ export function registerEvalCommand(program: Command, io: CliIo, setExit: (code:
         }
       },
     );
+
+  evalCommand
+    .command('followup')
+    .description("follow-ups answered from a thread's papers only: a seeded sample of SciFact claims asked as \"Is it true that ...?\", then a follow-up from the same claim asked of the saved report")
+    .requiredOption('--corpus <file>', 'SciFact corpus (JSONL or JSONL.gz), searched whole by the original question')
+    .requiredOption('--claims <file>', 'SciFact claims JSONL with labels')
+    .addOption(new Option('--engine <name>', 'engine to evaluate').choices(['extractive', 'llm']).default('extractive'))
+    .option('--sample <n>', `claims sampled (default ${DEFAULT_FOLLOWUP_SAMPLE})`, positiveInt, DEFAULT_FOLLOWUP_SAMPLE)
+    .option('--seed <n>', `sampling seed (default ${DEFAULT_FOLLOWUP_SEED})`, positiveInt, DEFAULT_FOLLOWUP_SEED)
+    .option('--details <file>', 'also write one JSON line per claim (follow-up, contextualised question, both answers, time) to this file')
+    .action(async (options: { corpus: string; claims: string; engine: 'extractive' | 'llm'; sample: number; seed: number; details?: string }) => {
+      try {
+        const config = loadConfig(io.env);
+        const engine = createEngine(options.engine, config, createLogger({ level: 'warn', secrets: secretValues(io.env) }));
+        const evaluation = await evaluateFollowUps(options, engine, {
+          sample: options.sample,
+          seed: options.seed,
+          ...(io.signal ? { signal: io.signal } : {}),
+        });
+        if (options.details) await writeDetails(options.details, evaluation.rows);
+        const failed = evaluation.rows.filter((r) => r.error !== undefined);
+        if (failed.length > 0) {
+          io.stderr.write(`synthesize eval: ${failed.length} run(s) failed and count as abstained (first: claim ${failed[0]!.id}, ${failed[0]!.error}).\n`);
+        }
+        io.stdout.write(`${JSON.stringify(evaluation.result)}\n`);
+      } catch (error) {
+        fail(error);
+      }
+    });
 }
 
 async function writeDetails(path: string, rows: readonly object[]): Promise<void> {

@@ -3,20 +3,21 @@
  * Exit codes: 0 success; 2 usage or configuration error (empty question, unknown option, bad value);
  * 1 no report could be made (every source failed, unreadable corpus), with a one-line reason.
  */
-import { writeFile } from 'node:fs/promises';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, type CoreConfig } from '../config.js';
-import { asSynthError, SynthError, UsageError } from '../errors.js';
+import { Command, CommanderError, Option } from 'commander';
+import { loadConfig } from '../config.js';
+import { UsageError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { LIVE_SOURCE_NAMES } from '../model.js';
-import { renderJson } from '../render/json.js';
-import { renderMarkdown } from '../render/markdown.js';
 import { createRuntime, parseSourceList, type RuntimeOverrides } from '../runtime.js';
 import { createStores, type Stores } from '../store/store.js';
 import { secretValues } from '../text/redact.js';
-import { MAX_QUESTION_LENGTH, sanitizeQuestion, terminalSafe } from '../text/sanitize.js';
+import { MAX_QUESTION_LENGTH, sanitizeQuestion } from '../text/sanitize.js';
+import { cliLogLevel, collect, EXIT, positiveInt, reportError, writeReport, year } from './common.js';
 import { registerEvalCommand } from './eval-command.js';
+import { registerFollowUpCommand } from './followup-command.js';
 import { createProgressPrinter, type TextSink } from './progress-printer.js';
+
+export { EXIT } from './common.js';
 
 /** Where the CLI reads and writes; the real process by default, fakes in tests. */
 export interface CliIo {
@@ -26,9 +27,6 @@ export interface CliIo {
   /** Cancels the run (Ctrl-C). */
   signal?: AbortSignal;
 }
-
-/** Exit codes. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 interface RunOptions {
   corpus: string[];
@@ -44,22 +42,11 @@ interface RunOptions {
   quiet?: boolean;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-const positiveInt = (name: string, max: number) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}.`);
-  return n;
-};
-const year = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1000 || n > 2100) throw new InvalidArgumentError('must be a four-digit year.');
-  return n;
-};
-
 const HELP_AFTER = `
 Examples:
   synthesize --offline --corpus corpus.jsonl.gz "Does vitamin D supplementation reduce fracture risk?"
   synthesize --sources openalex,pubmed --year-from 2015 --format json --out report.json "Does metformin reduce cancer risk?"
+  synthesize followup --report report.json "what about in people over 65?"
   synthesize eval retrieval --corpus corpus.jsonl.gz --queries queries.jsonl --qrels qrels.tsv
   synthesize eval verify --corpus corpus.jsonl.gz --claims claims_train.jsonl
   synthesize eval verify --open --k 3 --corpus corpus.jsonl.gz --claims claims_train.jsonl
@@ -105,6 +92,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       exitCode = await runQuestion(words, options, io);
     });
   registerEvalCommand(program, io, (code) => (exitCode = code));
+  registerFollowUpCommand(program, io, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -150,18 +138,7 @@ async function runQuestion(words: string[], options: RunOptions, io: CliIo): Pro
       },
       { ...(printer ? { onEvent: printer } : {}), ...(io.signal ? { signal: io.signal } : {}) },
     );
-    const text = options.format === 'json' ? renderJson(report) : renderMarkdown(report);
-    if (options.out) {
-      try {
-        await writeFile(options.out, text);
-      } catch (error) {
-        throw new SynthError('internal', `Cannot write ${options.out}: ${(error as Error).message}`, { cause: error });
-      }
-      if (!options.quiet) io.stderr.write(`Report written to ${options.out}\n`);
-    } else {
-      // Everything in the report is escaped by its renderer; this is the last guard before the terminal.
-      io.stdout.write(terminalSafe(text));
-    }
+    await writeReport(report, options, io);
     return EXIT.ok;
   } catch (error) {
     return report(error, io);
@@ -170,24 +147,9 @@ async function runQuestion(words: string[], options: RunOptions, io: CliIo): Pro
   }
 }
 
-function cliLogLevel(config: CoreConfig): CoreConfig['LOG_LEVEL'] {
-  // The CLI reports progress, warnings and failures itself; its JSON log only speaks up for errors
-  // unless LOG_LEVEL asks for more than the default.
-  return config.LOG_LEVEL === 'info' ? 'error' : config.LOG_LEVEL;
-}
-
 /** Prints a one-line reason and maps the error to an exit code. */
 function report(error: unknown, io: CliIo): number {
-  const e = asSynthError(error);
-  const usage = e.code === 'usage' || e.code === 'config';
-  // One line: the reason, and for unreachable sources how to work without a network.
-  const hint =
-    e.code === 'all_sources_failed' && /connection failed/.test(e.message)
-      ? ' Without internet access, search a local corpus with --offline --corpus FILE.'
-      : '';
-  io.stderr.write(`synthesize: ${terminalSafe(e.message).replace(/\s+/g, ' ')}${hint}\n`);
-  if (usage) io.stderr.write('(run synthesize --help for usage)\n');
-  return usage ? EXIT.usage : EXIT.failed;
+  return reportError(error, io.stderr);
 }
 
 function defaultIo(): CliIo {

@@ -9,7 +9,7 @@
  */
 import type { Answer, Claim, ClaimDraft, Evidence, Finding, Paper, Reference, Review, Verification } from '../model.js';
 import { compileTerms, matchesTerm } from '../text/match.js';
-import { normalizeWhitespace } from '../text/sanitize.js';
+import { cleanText, normalizeWhitespace } from '../text/sanitize.js';
 import { isCompleteSentence } from '../text/sentences.js';
 import { termSet } from '../text/tokens.js';
 
@@ -93,7 +93,8 @@ export function reconcileVerification(
 
 /**
  * The references of a report: every included paper, cited ones first in order of first citation
- * (claims, then their evidence), so `[n]` numbers are stable and every `paperId` resolves.
+ * (claims, then their evidence), so `[n]` numbers are stable and every `paperId` resolves. Each
+ * carries its paper's abstract (what a follow-up is answered from).
  */
 export function buildReferences(claims: readonly Claim[], papers: readonly Paper[]): Reference[] {
   const order: string[] = [];
@@ -113,6 +114,10 @@ export function buildReferences(claims: readonly Claim[], papers: readonly Paper
       if (p.venue) ref.venue = p.venue;
       if (p.doi) ref.doi = p.doi;
       if (p.url) ref.url = p.url;
+      // The paper's text travels with the report, so a follow-up can be answered from the report alone;
+      // like everything else a report carries, with chat mention syntax made inert and no control characters.
+      const abstract = p.abstract ? cleanText(p.abstract) : '';
+      if (abstract) ref.abstract = abstract;
       return ref;
     });
 }

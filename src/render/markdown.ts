@@ -81,6 +81,10 @@ export function renderMarkdown(report: Report): string {
   const out: string[] = [];
   out.push(`# ${escapeMarkdown(report.title)}`, '');
   out.push(`**Question:** ${escapeMarkdown(report.question)}  `);
+  if (report.followUp) {
+    const from = report.followUp.scope === 'thread' ? 'answered from the papers of that report only' : 'answered from a new search of the configured sources';
+    out.push(`**Follow-up** to report ${escapeMarkdown(report.followUp.of)}, asked as "${escapeMarkdown(report.followUp.question)}"; ${from}.  `);
+  }
   out.push(
     `**Quality score:** ${report.qualityScore}/10 (${report.reviews.map((r) => `${r.reviewer} ${r.score}`).join(', ') || 'no reviews'})  `,
   );

@@ -85,6 +85,8 @@ interface Relation {
   dir: -1 | 0 | 1;
   kind: Facets['kind'];
   verb: string;
+  /** The verb's base form ("reduces" → "reduce"; a copula relation as written). */
+  base: string;
   /** A copula relation ("associated with", "more effective than"): the statement keeps the question's "is"/"are". */
   copula: boolean;
 }
@@ -103,19 +105,68 @@ function relationIn(text: string, statementMode = false, baseOnly = false): Rela
       const re = new RegExp(`\\b${inflected}${rest.length ? `\\s+${rest.join('\\s+')}` : ''}\\b`, 'i');
       const m = re.exec(text);
       // A subject must come first ("Does X reduce Y"), so a relation at the very start does not count.
-      if (m && m.index > 0 && (!best || m.index < best.index)) best = { index: m.index, length: m[0].length, dir: r.dir, kind: r.kind, verb: m[0], copula: false };
+      if (m && m.index > 0 && (!best || m.index < best.index)) best = { index: m.index, length: m[0].length, dir: r.dir, kind: r.kind, verb: m[0], base: form, copula: false };
     }
   }
   for (const r of COPULA_RELATIONS) {
     const m = r.re.exec(text);
-    if (m && m.index > 0 && (!best || m.index < best.index)) best = { index: m.index, length: m[0].length, dir: r.dir, kind: r.kind, verb: m[0], copula: true };
+    if (m && m.index > 0 && (!best || m.index < best.index)) best = { index: m.index, length: m[0].length, dir: r.dir, kind: r.kind, verb: m[0], base: m[0], copula: true };
   }
   if (!best && statementMode) {
     // A claim with no verb of effect ("X shows inductive properties"): its first verb splits it.
     const m = /\s(?:is|are|was|were|has|have|had|shows?|showed|exhibits?|displays?|requires?|contains?|undergoes|undergo|can|may|does|do|did|plays?|acts?|occurs?|remains?|becomes?|binds?|targets?)\b/i.exec(text);
-    if (m && m.index > 0) best = { index: m.index, length: m[0].length, dir: 0, kind: 'effect', verb: m[0].trim(), copula: false };
+    if (m && m.index > 0) best = { index: m.index, length: m[0].length, dir: 0, kind: 'effect', verb: m[0].trim(), base: baseForm(m[0].trim()), copula: false };
   }
   return best;
+}
+
+/** The base form of a present-tense verb ("shows" → "show", "undergoes" → "undergo", "has" → "have"). */
+function baseForm(verb: string): string {
+  const v = verb.toLowerCase();
+  if (v === 'has') return 'have';
+  if (v === 'does') return 'do';
+  if (/(?:ss|sh|ch|x|z|o)es$/.test(v)) return v.slice(0, -2);
+  if (/[^aeiou]ies$/.test(v)) return `${v.slice(0, -3)}y`;
+  return v.endsWith('s') && !v.endsWith('ss') ? v.slice(0, -1) : v;
+}
+
+/** A statement split at its relation, as a question would need it. */
+export interface StatementParts {
+  /** What the statement is about, as written ("Vitamin D supplementation"). */
+  subject: string;
+  /** Auxiliaries and negation between subject and verb ("is", "can", "does not"), as written; often empty. */
+  auxiliary: string;
+  /** The relation as written ("reduces", "associated with", "shows") and its base form ("reduce"). */
+  verb: string;
+  base: string;
+  /** Whether the verb is inflected for the past ("reduced"). */
+  past: boolean;
+  /** What follows the relation ("fracture risk in elderly women"). */
+  object: string;
+}
+
+/**
+ * Splits a statement (a claim) at the relation `parseFacets` splits it at: "Vitamin D supplementation
+ * reduces fracture risk" → subject "Vitamin D supplementation", verb "reduces" (base "reduce"),
+ * object "fracture risk". Undefined when no relation splits it.
+ */
+export function statementParts(statement: string): StatementParts | undefined {
+  const text = stripQuestion(statement);
+  const relation = relationIn(text, true);
+  if (!relation) return undefined;
+  const before = text.slice(0, relation.index);
+  const aux = /(?:\s+(?:does|do|did|is|are|was|were|can|could|may|might|will|would|should|has|have|had|not|also|significantly|strongly|directly))+\s*$/i.exec(before);
+  const subject = (aux ? before.slice(0, aux.index) : before).trim();
+  if (!subject) return undefined;
+  const verb = relation.verb.trim();
+  return {
+    subject,
+    auxiliary: aux ? aux[0].trim() : '',
+    verb,
+    base: relation.base,
+    past: /ed\b/i.test(verb.split(/\s+/)[0]!) && !relation.copula,
+    object: text.slice(relation.index + relation.length).trim(),
+  };
 }
 
 /** Content terms of a span, without modifiers, people words or scaffolding (kept when nothing else is left). */
