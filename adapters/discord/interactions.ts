@@ -103,8 +103,10 @@ export function createInteractionHandler(deps: InteractionDeps): (interaction: I
       throw error;
     }
     const inThread = interaction.channel?.isThread() ?? false;
+    // Inside a thread, the run reports there; the thread is addressed by its parent channel and its id.
+    const parentChannel = inThread ? ((interaction.channel as { parentId?: string | null } | null)?.parentId ?? interaction.channelId) : interaction.channelId;
     await conversation.ask(admission, {
-      channel: interaction.channelId,
+      channel: parentChannel,
       ...(inThread ? { thread: interaction.channelId } : {}),
       ...(interaction.guildId ? { workspace: interaction.guildId } : {}),
       parent: {

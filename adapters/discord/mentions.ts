@@ -35,15 +35,22 @@ export function createMentionHandler(deps: MentionDeps): (message: Message) => P
       if (!botId || message.author.bot || message.webhookId || !message.inGuild()) return;
       const question = questionFromMention(message.content, botId);
       if (question === undefined) return;
+      const inThread = message.channel.isThread();
+      // A thread is addressed by its parent channel and its own id, as the run that opened it recorded it.
+      const channel = inThread ? (message.channel.parentId ?? message.channelId) : message.channelId;
+      if (inThread && question !== '') {
+        // In one of the bot's run threads a mention is a follow-up or a thread command, not a new run.
+        const handled = await conversation.inThread(message.author.id, question, { channel, thread: message.channelId, message: message.id, workspace: message.guildId, mentioned: true });
+        if (handled !== 'not-ours') return;
+      }
       const admitted = conversation.admit(message.author.id, question);
       if ('refusal' in admitted) {
         // No ephemeral replies outside interactions: a reply to the message (it pings nobody).
         await writer.send({ channelId: message.channelId, replyTo: message.id }, discordRenderer.notice(admitted.refusal));
         return;
       }
-      const inThread = message.channel.isThread();
       await conversation.ask(admitted.admission, {
-        channel: message.channelId,
+        channel,
         message: message.id,
         ...(inThread ? { thread: message.channelId } : {}),
         workspace: message.guildId,

@@ -11,6 +11,8 @@ import type { ReportFile } from '../shared/files.js';
 import { cancelButtonId, retryButtonId } from './custom-id.js';
 import { isMissingPermission, threadFallbackNote } from './messages.js';
 import { renderProgress } from './render-progress.js';
+import { reportUrl } from '../web/links.js';
+import { renderClaimDetail } from './render-claim.js';
 import { renderAnswerMessage, type MessagePayload } from './render-report.js';
 import { threadName, type DiscordWriter } from './rest-writes.js';
 import { escapeDiscord, LIMITS, truncateWords } from './text.js';
@@ -68,7 +70,11 @@ export const discordRenderer: ChatRenderer<MessagePayload> = {
       },
     };
   },
-  answer: (report, { asker }) => renderAnswerMessage(report, { askerId: asker }),
+  answer: (report, { asker }) => {
+    const fullReportUrl = reportUrl(report.id);
+    return renderAnswerMessage(report, { askerId: asker, ...(fullReportUrl ? { fullReportUrl } : {}) });
+  },
+  evidence: (report, claim) => ({ body: { embeds: [renderClaimDetail(report, claim)], components: [] } }),
   failure: ({ runId, text, retryable, cancelled }) => ({
     body: {
       content: truncateWords(cancelled ? '🚫 **Cancelled.** No answer was posted; Retry runs the question again.' : `**The run failed.** ${escapeDiscord(text)}`, LIMITS.content),

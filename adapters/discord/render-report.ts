@@ -16,7 +16,7 @@ import {
   type RESTPostAPIChannelMessageJSONBody,
 } from 'discord.js';
 import type { Claim, Report } from '../../src/model.js';
-import { answerLine, inlineClaims, INLINE_CLAIMS } from '../shared/glance.js';
+import { answerLine, followUpLine, inlineClaims, INLINE_CLAIMS } from '../shared/glance.js';
 import { claimButtonId, claimSelectId } from './custom-id.js';
 import { confidenceLabel, formatDuration, referenceLine, referenceNumbers, VERDICT } from './format.js';
 import { escapeDiscord, joinLinesWithin, LIMITS, truncateWords } from './text.js';
@@ -34,6 +34,8 @@ export const MAX_CLAIMS_IN_COMPONENTS = (LIMITS.actionRows - 1) * LIMITS.selectO
 export interface AnswerOptions {
   /** The Discord user who asked: mentioned in the content, and the only user the message may ping. */
   askerId?: string;
+  /** The report's page (`PUBLIC_URL`), linked from the answer's title. */
+  fullReportUrl?: string;
 }
 
 const SNOWFLAKE = /^\d{17,20}$/;
@@ -131,7 +133,7 @@ function answerDescription(report: Report): string {
 }
 
 /** The two embeds of the answer, sized so that together they stay within 6,000 characters. */
-export function renderAnswerEmbeds(report: Report): APIEmbed[] {
+export function renderAnswerEmbeds(report: Report, fullReportUrl?: string): APIEmbed[] {
   const refs = referenceNumbers(report);
   const color = report.qualityScore >= 7 ? COLOR.good : report.qualityScore >= 4 ? COLOR.mixed : COLOR.poor;
   const answer: APIEmbed = {
@@ -142,7 +144,9 @@ export function renderAnswerEmbeds(report: Report): APIEmbed[] {
       { name: 'Quality score', value: qualityLine(report) },
       { name: 'Papers', value: papersLine(report) },
     ],
-    // The report id stays in the components' custom ids only.
+    // The title links to the report's page when the web adapter is public ("Full report").
+    ...(fullReportUrl ? { url: fullReportUrl } : {}),
+    // The report id stays in the components' custom ids (and the page's link) only.
     footer: { text: `${report.methodology.engine} engine · ${formatDuration(report.timings.totalMs)}` },
   };
   const top = inlineClaims(report);
@@ -188,11 +192,12 @@ export function renderAnswerMessage(report: Report, options: AnswerOptions = {})
   const asker = options.askerId && SNOWFLAKE.test(options.askerId) ? options.askerId : undefined;
   const line = answerLine(report);
   const head = line ? `**${line}**` : `**Answer** · ${report.claims.length} claim(s) from ${report.references.length} paper(s)`;
-  const content = `${asker ? `<@${asker}> ` : ''}${head}`;
+  const followUp = followUpLine(report);
+  const content = `${asker ? `<@${asker}> ` : ''}${head}${followUp ? `\n${escapeDiscord(followUp)}` : ''}`;
   return {
     body: {
       content: truncateWords(content, LIMITS.content),
-      embeds: renderAnswerEmbeds(report),
+      embeds: renderAnswerEmbeds(report, options.fullReportUrl),
       components: claimsComponents(report),
       allowed_mentions: asker ? { parse: [], users: [asker] } : { parse: [] },
     },

@@ -87,6 +87,8 @@ export interface ChatRenderer<M> {
   answer(report: Report, view: { asker: string }): M;
   /** A failed (or cancelled) run: the reason and, when `retryable`, a Retry control. */
   failure(view: { runId: string; text: string; retryable: boolean; cancelled?: boolean }): M;
+  /** One claim's verbatim quote and its evidence for and against ("explain claim 3" in a thread). */
+  evidence?(report: Report, claim: Report['claims'][number]): M;
   /** A sentence on its own (a refusal, a confirmation): plain text, escaped here, and users named inline. */
   notice(words: Words): M;
 }

@@ -21,6 +21,7 @@ import { createCoalescer } from './coalescer.js';
 import { reportFiles, type ReportFile } from './files.js';
 import { answerLine } from './glance.js';
 import { failureText, isRetryable, refusalText } from './texts.js';
+import { isChitChat, parseThreadCommand } from '../../src/pipeline/followup.js';
 
 /** How a question was asked: where, and the platform's own ways to answer the asker. */
 export interface Asking<M> {
@@ -39,6 +40,22 @@ export interface Asking<M> {
   /** Where the answer goes when the run's place refuses it (Discord: the interaction's follow-up). */
   fallback?(message: M, files: readonly ReportFile[]): Promise<void>;
 }
+
+/** Where a message in a thread was posted. */
+export interface ThreadMessage<M> {
+  channel: string;
+  thread: string;
+  /** The message itself. */
+  message: string;
+  workspace?: string;
+  /** True when the message mentions the bot; a plain reply counts only when it asks something. */
+  mentioned?: boolean;
+  /** Tells the author something only they see, where the transport's `ephemeral` does not serve. */
+  tell?(message: M): Promise<void>;
+}
+
+/** How long a run's thread is remembered for follow-ups (30 days). */
+const THREAD_TTL_MS = 30 * 24 * 3600 * 1000;
 
 /** A click on one of the bot's controls. */
 export interface Click<M> {
@@ -86,6 +103,14 @@ export interface Conversation<M> {
    * With `check`, only says whether the presser may cancel it (before asking them to confirm).
    */
   cancel(jobId: string, presser: string, options?: { check?: boolean }): Promise<Words | undefined>;
+  /**
+   * A message in a thread, addressed to the bot (`mentioned`) or a plain reply: in one of the bot's run
+   * threads it is a thread command ("explain claim 3", "since 2020", "more papers"), a follow-up
+   * question answered in the thread (first from the run's papers), or chit-chat left alone. Resolves
+   * to what it was; `'not-ours'` for a thread the bot did not start (or another workspace's), where a
+   * mention is a new question and a plain reply is ignored.
+   */
+  inThread(asker: string, text: string, where: ThreadMessage<M>): Promise<'command' | 'follow-up' | 'ignored' | 'refused' | 'not-ours'>;
   /** A claim of a stored report, for its evidence; undefined when either is gone. */
   evidence(reportId: string, claimId: string): Promise<{ report: Report; claim: Claim } | undefined>;
   /**
@@ -100,6 +125,18 @@ export interface Conversation<M> {
   settled(): Promise<void>;
   /** Stops timers; pending edits are dropped. */
   close(): void;
+}
+
+/** True for text that asks: it ends in a question mark or opens with a question word. */
+function asksSomething(text: string): boolean {
+  const trimmed = text.trim();
+  return /\?\s*$/.test(trimmed) || /^(?:what|how|does|do|did|is|are|was|were|can|could|should|would|will|why|which|when|where|who|any)\b/i.test(trimmed);
+}
+
+/** A request without the follow-up link (a refinement re-runs the original question itself). */
+function withoutFollowUp(request: RunRequest): Omit<RunRequest, 'question'> {
+  const { question: _question, followUpOf: _followUpOf, revisionOf: _revisionOf, ...rest } = request;
+  return rest;
 }
 
 /** Where a run's messages go, from its origin. */
@@ -135,6 +172,7 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
   const interval = options.progressIntervalMs ?? 1000;
   const tickMs = options.tickMs ?? 5000;
   const claims: Claims = createClaims(core.stores.state);
+  const threadKey = (channel: string, thread: string) => `chat:thread:${platform.name}:${channel}:${thread}`;
   const following = new Map<string, Following<M>>();
   const live = new Set<Promise<unknown>>();
 
@@ -341,6 +379,11 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
     delivery.place = { ...place };
     delivery.step = 'running';
     await record(runId, delivery, place.thread ? { thread: place.thread } : undefined);
+    // The thread remembers its run (the latest one in it), so follow-ups there find their papers.
+    // A follow-up's report holds only the papers it used: the thread keeps the run it follows.
+    const threadId = place.thread ?? place.replyTo;
+    const isFollowUp = Boolean((await runner.get(runId))?.request.followUpOf);
+    if (threadId && !isFollowUp) await core.stores.state.set(threadKey(place.channel, threadId), runId, THREAD_TTL_MS).catch((error: unknown) => log.warn({ err: loggable(error), runId }, 'could not remember the thread of a run'));
     const run = runner.launch(runId, (event: ProgressEvent) => {
       tracker.apply(event);
       f ??= following.get(event.runId);
@@ -468,6 +511,68 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
       if (cancelOptions.check) return runner.activeFor(presser, platform.name).includes(jobId) ? undefined : 'That run has already ended.';
       if (!(await runner.cancel(jobId))) return 'That run has already ended.';
       return undefined;
+    },
+
+    async inThread(asker, text, where) {
+      const runId = await core.stores.state.get(threadKey(where.channel, where.thread));
+      const record = typeof runId === 'string' ? await runner.get(runId) : undefined;
+      if (!record || record.origin.platform !== platform.name) return 'not-ours';
+      if (record.origin.workspace && where.workspace && record.origin.workspace !== where.workspace) return 'not-ours';
+      if (isChitChat(text)) return 'ignored';
+      // People discuss among themselves in the thread: a plain reply is for the bot when it asks.
+      if (!where.mentioned && !parseThreadCommand(text) && !asksSomething(text)) return 'ignored';
+      const place: Place = { channel: where.channel, thread: where.thread };
+      const say = (words: Words) => transport.post(place, render.notice(words), { priority: 'interactive' }).then(() => undefined);
+      const tellAuthor = async (words: Words) => {
+        const message = render.notice(words);
+        try {
+          if (where.tell) await where.tell(message);
+          else if (transport.ephemeral) await transport.ephemeral(place, asker, message);
+          else await transport.post({ ...place, replyTo: where.message }, message, { priority: 'interactive' });
+        } catch (error) {
+          log.warn({ err: loggable(error) }, 'could not answer a message in a thread');
+        }
+      };
+      const original = record.request;
+      const report = record.reportId ? await runner.getReport(record.reportId) : undefined;
+      const command = parseThreadCommand(text);
+      if (command?.kind === 'explain') {
+        const claim = report?.claims[command.claim - 1];
+        if (!report) await tellAuthor('The report of this thread is no longer stored, so its claims cannot be explained. Ask the question again.');
+        else if (!claim) await tellAuthor(`This report has ${report.claims.length} ${report.claims.length === 1 ? 'claim' : 'claims'}; there is no claim ${command.claim}.`);
+        else if (render.evidence) await transport.post(place, render.evidence(report, claim), { priority: 'interactive' });
+        else await say(`Claim ${command.claim}: ${claim.text} Quote: “${claim.quote}”`);
+        return 'command';
+      }
+      if (command?.kind === 'add') {
+        await tellAuthor('Adding a paper to a thread is not available yet: ask a question that names it, or add it to the corpus.');
+        return 'command';
+      }
+      let request: Omit<RunRequest, 'question'>;
+      let question: string;
+      if (command?.kind === 'since' || command?.kind === 'more') {
+        // The original question again, refined, in the same thread.
+        question = original.question;
+        const revisionOf = { of: report?.id ?? record.id, refinement: command.kind === 'since' ? `since ${command.year}` : 'more papers' };
+        request =
+          command.kind === 'since'
+            ? { ...withoutFollowUp(original), yearFrom: command.year, revisionOf }
+            : { ...withoutFollowUp(original), maxPapers: Math.min(100, (original.maxPapers ?? 20) * 2), revisionOf };
+      } else if (report) {
+        question = text;
+        request = { followUpOf: report.id };
+      } else {
+        // The run of this thread has no report (it failed): the message is a question of its own.
+        question = text;
+        request = {};
+      }
+      const admitted = conversation.admit(asker, question, request);
+      if ('refusal' in admitted) {
+        await tellAuthor(admitted.refusal);
+        return 'refused';
+      }
+      await conversation.ask(admitted.admission, { channel: where.channel, thread: where.thread, message: where.message, ...(where.workspace ? { workspace: where.workspace } : {}), ...(where.tell ? { tell: where.tell } : {}) });
+      return command ? 'command' : 'follow-up';
     },
 
     async evidence(reportId, claimId) {

@@ -58,3 +58,16 @@ export function quoteRepeatsClaim(claim: Pick<Claim, 'text' | 'quote'>): boolean
   if (text === quote) return true;
   return text.length > 0 && quote.endsWith(text) && quote.length - text.length <= 30;
 }
+
+/**
+ * What a follow-up's answer says of where it came from (undefined for a run of its own): from the
+ * thread's papers, or from a wider search because they did not answer it.
+ */
+export function followUpLine(report: Pick<Report, 'followUp' | 'references' | 'revision'>): string | undefined {
+  if (report.revision) return `Revision of this thread's question (${report.revision.refinement}).`;
+  const followUp = report.followUp;
+  if (!followUp) return undefined;
+  return followUp.scope === 'thread'
+    ? `Follow-up “${followUp.question}”, answered from this thread's ${report.references.length} ${report.references.length === 1 ? 'paper' : 'papers'}.`
+    : `Follow-up “${followUp.question}”: the papers of this thread did not answer it, so the search was widened.`;
+}

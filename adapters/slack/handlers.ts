@@ -43,6 +43,17 @@ const CommandSchema = z.object({
   team_id: z.string().optional(),
 });
 
+/** A plain message event (`message.channels` / `message.groups`); edits, joins and bots' messages carry a subtype or a bot id. */
+const MessageSchema = z.object({
+  user: z.string().min(1),
+  channel: z.string().min(1),
+  text: z.string().default(''),
+  ts: z.string().min(1),
+  thread_ts: z.string().optional(),
+  subtype: z.string().optional(),
+  bot_id: z.string().optional(),
+});
+
 const MentionSchema = z.object({
   user: z.string().min(1),
   channel: z.string().min(1),
@@ -106,6 +117,11 @@ export function registerRunHandlers(app: App, deps: HandlerDeps): void {
     const tell = (text: string) =>
       deps.transport.ephemeral!(place, mention.user, slackRenderer.notice(text)).catch((error: unknown) => log.warn({ err: error }, 'could not send an ephemeral message'));
     const raw = mention.text.split(`<@${deps.botUserId}>`).join(' ');
+    if (mention.thread_ts && raw.trim() !== '') {
+      // In one of the bot's run threads a mention is a follow-up or a thread command, not a new run.
+      const handled = await conversation.inThread(mention.user, raw, { channel: mention.channel, thread: mention.thread_ts, message: mention.ts, mentioned: true, ...(workspace ? { workspace } : {}) });
+      if (handled !== 'not-ours') return;
+    }
     if (raw.trim() === '') {
       await deps.transport.ephemeral!(place, mention.user, mrkdwnMessage(usageText(deps.botUserId))).catch((error: unknown) => log.warn({ err: error }, 'could not send an ephemeral message'));
       return;
@@ -131,6 +147,26 @@ export function registerRunHandlers(app: App, deps: HandlerDeps): void {
     if (!parsed.success || parsed.data.bot_id) return;
     conversation.track(
       fromMention(parsed.data, eventId, context.retryNum, (body as { team_id?: string }).team_id).catch((error: unknown) => log.error({ err: error }, 'app_mention failed')),
+    );
+  });
+
+  // A plain reply in one of the bot's run threads (no mention: app_mention handles those) is a
+  // follow-up, a thread command or chit-chat; anywhere else, and the bot's own and other bots'
+  // messages, edits and joins, are left alone.
+  app.event('message', async ({ event, body }) => {
+    const parsed = MessageSchema.safeParse(event);
+    if (!parsed.success) return;
+    const message = parsed.data;
+    if (message.subtype || message.bot_id || message.user === deps.botUserId || !message.thread_ts || message.thread_ts === message.ts) return;
+    if (message.text.includes(`<@${deps.botUserId}>`)) return;
+    const eventId = (body as { event_id?: string }).event_id ?? `${message.channel}:${message.ts}`;
+    const workspace = (body as { team_id?: string }).team_id;
+    conversation.track(
+      (async () => {
+        await deps.gate.whenIdle();
+        if (!(await claims.claim(`event:${eventId}`))) return;
+        await conversation.inThread(message.user, message.text, { channel: message.channel, thread: message.thread_ts!, message: message.ts, ...(workspace ? { workspace } : {}) });
+      })().catch((error: unknown) => log.error({ err: error }, 'thread message failed')),
     );
   });
 

@@ -18,6 +18,7 @@ import type { HandlerDeps } from './handlers.js';
 import { slackRenderer } from './platform.js';
 import type { SlackMessage } from './progress-view.js';
 import { reportMessage, type ReportView } from './report-view.js';
+import { reportUrl } from '../web/links.js';
 
 const ClickSchema = z.object({
   user: z.object({ id: z.string().min(1) }),
@@ -73,7 +74,8 @@ export function registerInteractionHandlers(app: App, deps: HandlerDeps & { gate
       const changed = change(report, current);
       if (!changed) return;
       // The asker stays mentioned: the view remembers who asked.
-      const next: ReportView = { ...changed, ...(current.askerId ? { askerId: current.askerId } : {}) };
+      const fullReportUrl = reportUrl(reportId);
+      const next: ReportView = { ...changed, ...(current.askerId ? { askerId: current.askerId } : {}), ...(fullReportUrl ? { fullReportUrl } : {}) };
       await replace(click, reportMessage(report, next));
       await state.setView(channel, ts, { reportId, ...next });
     });

@@ -12,6 +12,8 @@ import { checkBlockLimits, LIMITS } from './limits.js';
 import { inviteText } from './messages.js';
 import { isUserId, mentionUser, mrkdwnShort } from './mrkdwn.js';
 import { progressMessage, progressStatus, type SlackMessage } from './progress-view.js';
+import { reportUrl } from '../web/links.js';
+import { evidenceMessage } from './claim-view.js';
 import { reportMessage } from './report-view.js';
 import type { SlackState } from './state.js';
 
@@ -57,7 +59,11 @@ export const slackRenderer: ChatRenderer<SlackMessage> = {
   parent: ({ question, asker, outcome }) => parentMessage(question, asker, outcome),
   progress: (snapshot, { runId }) => progressMessage(snapshot, runId),
   status: progressStatus,
-  answer: (report, { asker }) => reportMessage(report, { page: 0, askerId: asker }),
+  answer: (report, { asker }) => {
+    const fullReportUrl = reportUrl(report.id);
+    return reportMessage(report, { page: 0, askerId: asker, ...(fullReportUrl ? { fullReportUrl } : {}) });
+  },
+  evidence: (report, claim) => evidenceMessage(report, claim),
   failure({ runId, text, retryable, cancelled }) {
     const line = cancelled ? ':no_entry_sign: *Cancelled.* No answer was posted; Retry runs the question again.' : `:warning: *The run failed.* ${mrkdwnShort(text, 2000)}`;
     const blocks: Record<string, unknown>[] = [section(line)];

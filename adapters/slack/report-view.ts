@@ -6,7 +6,7 @@
  * {@link MAX_REPORT_BLOCKS} <= 50 whatever the report holds.
  */
 import type { Claim, Report } from '../../src/model.js';
-import { answerLine, INLINE_CLAIMS, inlineClaims } from '../shared/glance.js';
+import { answerLine, followUpLine, INLINE_CLAIMS, inlineClaims } from '../shared/glance.js';
 import { ACTION, pageValue } from './actions.js';
 import { citedNumbers, claimLine, fitLines, indexReferences, longCite, MAX_BLOCKS_PER_CLAIM, referenceUrl } from './claim-view.js';
 import { LIMITS } from './limits.js';
@@ -19,6 +19,8 @@ export interface ReportView {
   page: number;
   /** The Slack user who asked; the answer mentions them. */
   askerId?: string;
+  /** The report's page (`PUBLIC_URL`), linked as "Full report". */
+  fullReportUrl?: string;
 }
 
 /** Claims shown per page of the full list. */
@@ -129,7 +131,7 @@ export function reportMessage(report: Report, view: ReportView = { page: 0 }): S
   const blocks: Record<string, unknown>[] = [
     { type: 'header', text: { type: 'plain_text', text: plainShort(line ?? report.title, LIMITS.header), emoji: true } },
     { type: 'section', text: mrkdwn(`${answerHeading}${mention}${mrkdwnShort(answerText, LIMITS.sectionText - answerHeading.length - mention.length)}`) },
-    { type: 'context', elements: [mrkdwn(`${line ? `${title}\n` : ''}${scoresLine(report)}`)] },
+    { type: 'context', elements: [mrkdwn(`${followUpLine(report) ? `${mrkdwnShort(followUpLine(report)!, 400)}\n` : line ? `${title}\n` : ''}${scoresLine(report)}`)] },
     referencesSection(report, answerText),
     { type: 'divider' },
   ];
@@ -144,7 +146,11 @@ export function reportMessage(report: Report, view: ReportView = { page: 0 }): S
   if (pages > 1) blocks.push({ type: 'actions', elements: pagingButtons(report, page, pages) });
   blocks.push({
     type: 'context',
-    elements: [mrkdwn(`${mrkdwnShort(report.methodology.engine, 40)} engine · the full report (Markdown, BibTeX) is attached below`)],
+    elements: [
+      mrkdwn(
+        `${mrkdwnShort(report.methodology.engine, 40)} engine · ${view.fullReportUrl ? `${link(view.fullReportUrl, 'Full report')} · ` : ''}the full report (Markdown, JSON, BibTeX) is attached below`,
+      ),
+    ],
   });
   // What notifications and screen readers get: the bottom line first, then what was asked and by whom.
   const asked = `“${mrkdwnShort(report.question, 200)}”${mention ? `, asked by ${mention.trim()}` : ''}`;

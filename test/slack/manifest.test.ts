@@ -25,9 +25,10 @@ describe('manifest.json', () => {
     expect(manifest.oauth_config.scopes.user).toBeUndefined();
   });
 
-  it('has a bot user, the app_mention event and interactivity (Socket Mode, so no public URL is needed)', () => {
+  it('has a bot user, the app_mention and thread message events and interactivity (Socket Mode, so no public URL is needed)', () => {
     expect(manifest.features.bot_user.display_name).toBeTruthy();
-    expect(manifest.settings.event_subscriptions.bot_events).toEqual(['app_mention']);
+    // message.channels / message.groups: plain replies in the bot's threads are follow-ups (channels:history, groups:history).
+    expect(manifest.settings.event_subscriptions.bot_events).toEqual(['app_mention', 'message.channels', 'message.groups']);
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
     expect(manifest.settings.socket_mode_enabled).toBe(true);
     expect(manifest.display_information.description.length).toBeLessThanOrEqual(140);

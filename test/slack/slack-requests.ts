@@ -129,3 +129,29 @@ export function appMentionBody(fields: { eventId: string; channel: string; user:
     event_context: '4-eyJldCI6ImFwcF9tZW50aW9uIn0',
   });
 }
+
+/** An Events API `message` callback body (`message.channels`): a plain message, or a bot's with `botId`. */
+export function messageEventBody(fields: { eventId: string; channel: string; user: string; text: string; ts: string; threadTs?: string; botId?: string; subtype?: string }): string {
+  return JSON.stringify({
+    token: 'verification-token-unused',
+    team_id: 'T0FAKE',
+    api_app_id: 'A0FAKE',
+    event: {
+      type: 'message',
+      channel_type: 'channel',
+      user: fields.user,
+      text: fields.text,
+      ts: fields.ts,
+      channel: fields.channel,
+      event_ts: fields.ts,
+      ...(fields.threadTs ? { thread_ts: fields.threadTs } : {}),
+      ...(fields.botId ? { bot_id: fields.botId } : {}),
+      ...(fields.subtype ? { subtype: fields.subtype } : {}),
+    },
+    type: 'event_callback',
+    event_id: fields.eventId,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [{ enterprise_id: null, team_id: 'T0FAKE', user_id: 'UBOT', is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+  });
+}
