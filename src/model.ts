@@ -89,9 +89,35 @@ export const ClaimDraftSchema = z.object({
 export type ClaimDraft = z.infer<typeof ClaimDraftSchema>;
 
 /** A checked and verified claim, as it appears in the report. */
+/**
+ * A team member's flag on a claim (the chat's "Flag" action): who, on which platform, when, the
+ * optional reason, and the claim's verification before and after the re-verification it triggered.
+ */
+export const FlagSchema = z.object({
+  by: z.string(),
+  platform: z.string(),
+  at: z.string(),
+  reason: z.string().max(1000).optional(),
+  reverified: z
+    .object({
+      before: z.object({ verdict: VerdictSchema, confidence: z.number() }),
+      after: z.object({ verdict: VerdictSchema, confidence: z.number() }),
+    })
+    .optional(),
+});
+/** See {@link FlagSchema}. */
+export type Flag = z.infer<typeof FlagSchema>;
+
+/** A thumbs up or down on the answer (one per person; the latest counts). */
+export const FeedbackSchema = z.object({ by: z.string(), platform: z.string(), at: z.string(), vote: z.enum(['up', 'down']) });
+/** See {@link FeedbackSchema}. */
+export type Feedback = z.infer<typeof FeedbackSchema>;
+
 export const ClaimSchema = ClaimDraftSchema.extend({
   id: z.string(),
   verification: VerificationSchema,
+  /** Flags from the team, oldest first (absent when none). */
+  flags: z.array(FlagSchema).optional(),
 });
 /** See {@link ClaimSchema}. */
 export type Claim = z.infer<typeof ClaimSchema>;
@@ -224,6 +250,23 @@ export const FollowUpSchema = z.object({
 /** See {@link FollowUpSchema}. */
 export type FollowUp = z.infer<typeof FollowUpSchema>;
 
+/**
+ * What a report made by adding one paper to another is (optional; schema version stays 1; absent on
+ * every other report): `of` is the id of the report the paper was added to, `paper` the reference id of
+ * the added paper in this report, `requested` the identifier as it was asked for ("10.1056/…",
+ * "arXiv:2406.15877", "12345678"), `source` where its record came from (`openalex`, `crossref`, `arxiv`,
+ * `pubmed`, `semanticscholar`, `corpus`). The report is that report's question run again over its
+ * papers plus the added one (`pipeline/add-paper.ts`).
+ */
+export const AdditionSchema = z.object({
+  of: z.string(),
+  paper: z.string(),
+  requested: z.string().optional(),
+  source: z.string().optional(),
+});
+/** See {@link AdditionSchema}. */
+export type Addition = z.infer<typeof AdditionSchema>;
+
 /** The report, exactly as DESIGN.md's "Report JSON" fixes it (extra fields allowed, none renamed). */
 export const ReportSchema = z
   .object({
@@ -247,8 +290,12 @@ export const ReportSchema = z
     answer: AnswerSchema.optional(),
     findings: z.array(FindingSchema).optional(),
     followUp: FollowUpSchema.optional(),
+    /** Thumbs up/down on the answer from the team (absent when none). */
+    feedback: z.array(FeedbackSchema).optional(),
     /** A revision of an earlier report's question in its thread ("since 2020", "more papers"): which, and how it was refined. */
     revision: z.object({ of: z.string(), refinement: z.string() }).optional(),
+    /** A paper added by hand to an earlier report (`add <id>` in its thread, `synthesize add`): see {@link AdditionSchema}. */
+    addition: AdditionSchema.optional(),
   })
   .loose();
 /** See {@link ReportSchema}. */

@@ -13,7 +13,12 @@ export type ComponentAction =
   /** The progress message's Cancel: asks for confirmation. */
   | { kind: 'cancel'; jobId: string }
   /** The confirmation's "Cancel the run". */
-  | { kind: 'cancel-confirmed'; jobId: string };
+  | { kind: 'cancel-confirmed'; jobId: string }
+  /** "Flag this claim" (opens a modal asking why), and that modal's submission. */
+  | { kind: 'flag'; reportId: string; claimId: string }
+  | { kind: 'flag-reason'; reportId: string; claimId: string }
+  /** A thumbs up or down on an answer. */
+  | { kind: 'vote'; reportId: string; vote: 'up' | 'down' };
 
 const SAFE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -47,12 +52,29 @@ export function confirmCancelButtonId(jobId: string): string {
   return checked(`cancel-confirmed:${jobId}`);
 }
 
+/** The "Flag this claim" button: `flag:<reportId>:<claimId>`; its modal: `flag-reason:<reportId>:<claimId>`. */
+export function flagButtonId(reportId: string, claimId: string): string {
+  return checked(`flag:${reportId}:${claimId}`);
+}
+
+/** The custom_id of the modal a flag opens. */
+export function flagModalId(reportId: string, claimId: string): string {
+  return checked(`flag-reason:${reportId}:${claimId}`);
+}
+
+/** A vote button of an answer: `vote:<reportId>:up|down`. */
+export function voteButtonId(reportId: string, vote: 'up' | 'down'): string {
+  return checked(`vote:${reportId}:${vote}`);
+}
+
 /** Parses a custom_id made by this module; undefined for anything else. */
 export function parseCustomId(customId: string): ComponentAction | undefined {
   const [kind, first, second] = customId.split(':');
   if (!first || !SAFE_ID.test(first)) return undefined;
   if (kind === 'claim' && second && SAFE_ID.test(second)) return { kind, reportId: first, claimId: second };
   if (kind === 'claims') return { kind, reportId: first };
+  if ((kind === 'flag' || kind === 'flag-reason') && second && SAFE_ID.test(second)) return { kind, reportId: first, claimId: second };
+  if (kind === 'vote' && (second === 'up' || second === 'down')) return { kind, reportId: first, vote: second };
   if ((kind === 'retry' || kind === 'cancel' || kind === 'cancel-confirmed') && second === undefined) return { kind, jobId: first };
   return undefined;
 }

@@ -9,7 +9,9 @@ import {
   ButtonStyle,
   ComponentType,
   MessageFlags,
+  TextInputStyle,
   type ButtonInteraction,
+  type ModalSubmitInteraction,
   type ChatInputCommandInteraction,
   type Interaction,
   type StringSelectMenuInteraction,
@@ -18,7 +20,7 @@ import type { Logger } from '../../src/logger.js';
 import type { Report, RunRequest } from '../../src/model.js';
 import type { Conversation } from '../shared/conversation.js';
 import { COMMAND_NAME, OPTION } from './commands.js';
-import { confirmCancelButtonId, parseCustomId } from './custom-id.js';
+import { confirmCancelButtonId, flagButtonId, flagModalId, parseCustomId } from './custom-id.js';
 import { loggableError } from './messages.js';
 import { discordWords, rawFiles } from './platform.js';
 import { renderClaimDetail } from './render-claim.js';
@@ -143,7 +145,49 @@ export function createInteractionHandler(deps: InteractionDeps): (interaction: I
       await interaction.editReply({ content, allowedMentions });
       return;
     }
-    await interaction.editReply({ embeds: [renderClaimDetail(found.report, found.claim)], allowedMentions });
+    await interaction.editReply({
+      embeds: [renderClaimDetail(found.report, found.claim)],
+      components: [{ type: ComponentType.ActionRow, components: [{ type: ComponentType.Button, custom_id: flagButtonId(reportId, found.claim.id), style: ButtonStyle.Secondary, label: 'Flag this claim' }] }],
+      allowedMentions,
+    });
+  };
+
+  /** "Flag this claim": a modal asks why (optional); its submission flags the claim. */
+  const onFlag = async (interaction: ButtonInteraction, reportId: string, claimId: string) => {
+    const found = await conversation.evidence(reportId, claimId);
+    if (!found) {
+      await interaction.reply(ephemeral('This report is no longer stored, so its claims cannot be flagged.'));
+      return;
+    }
+    const number = found.report.claims.indexOf(found.claim) + 1;
+    await interaction.showModal({
+      custom_id: flagModalId(reportId, claimId),
+      title: `Flag claim ${number}`,
+      components: [
+        {
+          type: ComponentType.ActionRow,
+          components: [{ type: ComponentType.TextInput, custom_id: 'reason', style: TextInputStyle.Paragraph, label: 'Why? (optional)', required: false, max_length: 1000 }],
+        },
+      ],
+    });
+  };
+
+  const onFlagReason = async (interaction: ModalSubmitInteraction, reportId: string, claimId: string) => {
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    let reason: string | undefined;
+    try {
+      reason = interaction.fields.getTextInputValue('reason') || undefined;
+    } catch {
+      reason = undefined;
+    }
+    const words = await conversation.flag(reportId, claimId, interaction.user.id, reason);
+    await interaction.editReply({ content: truncateWords(discordWords(words), LIMITS.content), allowedMentions });
+  };
+
+  const onVote = async (interaction: ButtonInteraction, reportId: string, vote: 'up' | 'down') => {
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    const words = await conversation.vote(reportId, interaction.user.id, vote);
+    await interaction.editReply({ content: truncateWords(discordWords(words), LIMITS.content), allowedMentions });
   };
 
   const onRetry = async (interaction: ButtonInteraction, jobId: string) => {
@@ -207,6 +251,9 @@ export function createInteractionHandler(deps: InteractionDeps): (interaction: I
     if (!interaction.isButton()) throw new UnreadableInteraction(`a ${action.kind} id on a select menu`);
     if (action.kind === 'retry') return onRetry(interaction, action.jobId);
     if (action.kind === 'cancel') return onCancel(interaction, action.jobId);
+    if (action.kind === 'flag') return onFlag(interaction, action.reportId, action.claimId);
+    if (action.kind === 'vote') return onVote(interaction, action.reportId, action.vote);
+    if (action.kind === 'flag-reason') throw new UnreadableInteraction('a modal id on a button');
     return onCancelConfirmed(interaction, action.jobId);
   };
 
@@ -219,6 +266,12 @@ export function createInteractionHandler(deps: InteractionDeps): (interaction: I
       }
       if (interaction.isButton() || interaction.isStringSelectMenu()) {
         await onComponent(interaction);
+        return;
+      }
+      if (interaction.isModalSubmit()) {
+        const action = parseCustomId(interaction.customId);
+        if (action?.kind !== 'flag-reason') throw new UnreadableInteraction(`unknown modal ${interaction.customId.slice(0, 100)}`);
+        await onFlagReason(interaction, action.reportId, action.claimId);
         return;
       }
       // Anything else (another component type, a modal, autocomplete) was never offered by the bot.

@@ -16,8 +16,8 @@ import {
   type RESTPostAPIChannelMessageJSONBody,
 } from 'discord.js';
 import type { Claim, Report } from '../../src/model.js';
-import { answerLine, followUpLine, inlineClaims, INLINE_CLAIMS } from '../shared/glance.js';
-import { claimButtonId, claimSelectId } from './custom-id.js';
+import { answerLine, flaggedNote, followUpLine, inlineClaims, INLINE_CLAIMS, THREAD_HINT } from '../shared/glance.js';
+import { claimButtonId, claimSelectId, voteButtonId } from './custom-id.js';
 import { confidenceLabel, formatDuration, referenceLine, referenceNumbers, VERDICT } from './format.js';
 import { escapeDiscord, joinLinesWithin, LIMITS, truncateWords } from './text.js';
 
@@ -58,7 +58,8 @@ export function embedLength(embed: APIEmbed): number {
 /** One line of the claims list: `**1.** ✅ supported · high confidence · [3] text`. */
 export function claimLine(claim: Claim, index: number, refs: Map<string, number>, max = CLAIM_LINE_MAX): string {
   const v = VERDICT[claim.verification.verdict];
-  const head = `**${index + 1}.** ${v.emoji} ${v.label} · ${confidenceLabel(claim.verification.confidence)} · [${refs.get(claim.paperId) ?? '?'}] `;
+  const flagged = flaggedNote(claim);
+  const head = `**${index + 1}.** ${v.emoji} ${v.label} · ${confidenceLabel(claim.verification.confidence)}${flagged ? ` · ${flagged}` : ''} · [${refs.get(claim.paperId) ?? '?'}] `;
   return head + truncateWords(escapeDiscord(claim.text), Math.max(20, max - head.length));
 }
 
@@ -83,12 +84,17 @@ function papersLine(report: Report): string {
 
 /** A button per top claim, then "All claims (N)" select menus (25 claims each) when there are more. */
 function claimsComponents(report: Report): APIActionRowComponent<APIComponentInMessageActionRow>[] {
-  if (report.claims.length === 0) return [];
+  // Thumbs up/down on the answer share the first row with the (at most three) top-claim buttons.
+  const votes: APIComponentInMessageActionRow[] = [
+    { type: ComponentType.Button as const, custom_id: voteButtonId(report.id, 'up'), style: ButtonStyle.Secondary as const, emoji: { name: '👍' } },
+    { type: ComponentType.Button as const, custom_id: voteButtonId(report.id, 'down'), style: ButtonStyle.Secondary as const, emoji: { name: '👎' } },
+  ];
+  if (report.claims.length === 0) return [{ type: ComponentType.ActionRow, components: votes }];
   const refs = referenceNumbers(report);
   const rows: APIActionRowComponent<APIComponentInMessageActionRow>[] = [
     {
       type: ComponentType.ActionRow,
-      components: inlineClaims(report).map((claim) => {
+      components: [...inlineClaims(report).map((claim): APIComponentInMessageActionRow => {
         const verdict = claim.verification.verdict;
         return {
           type: ComponentType.Button,
@@ -96,7 +102,7 @@ function claimsComponents(report: Report): APIActionRowComponent<APIComponentInM
           style: verdict === 'supported' ? ButtonStyle.Success : verdict === 'contradicted' ? ButtonStyle.Danger : ButtonStyle.Secondary,
           label: `Claim ${report.claims.indexOf(claim) + 1}: evidence`,
         };
-      }),
+      }), ...votes],
     },
   ];
   if (report.claims.length <= INLINE_CLAIMS) return rows;
@@ -147,7 +153,7 @@ export function renderAnswerEmbeds(report: Report, fullReportUrl?: string): APIE
     // The title links to the report's page when the web adapter is public ("Full report").
     ...(fullReportUrl ? { url: fullReportUrl } : {}),
     // The report id stays in the components' custom ids (and the page's link) only.
-    footer: { text: `${report.methodology.engine} engine · ${formatDuration(report.timings.totalMs)}` },
+    footer: { text: truncateWords(`${report.methodology.engine} engine · ${formatDuration(report.timings.totalMs)} · ${THREAD_HINT}`, LIMITS.footer) },
   };
   const top = inlineClaims(report);
   const more = report.claims.length - top.length;

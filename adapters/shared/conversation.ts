@@ -21,7 +21,9 @@ import { createCoalescer } from './coalescer.js';
 import { reportFiles, type ReportFile } from './files.js';
 import { answerLine } from './glance.js';
 import { failureText, isRetryable, refusalText } from './texts.js';
-import { isChitChat, parseThreadCommand } from '../../src/pipeline/followup.js';
+import { isChitChat, parseThreadCommand, threadPapers } from '../../src/pipeline/followup.js';
+import { describeReverification, flagClaim, voteOnAnswer } from '../../src/pipeline/flags.js';
+import { cleanText } from '../../src/text/sanitize.js';
 
 /** How a question was asked: where, and the platform's own ways to answer the asker. */
 export interface Asking<M> {
@@ -111,6 +113,14 @@ export interface Conversation<M> {
    * mention is a new question and a plain reply is ignored.
    */
   inThread(asker: string, text: string, where: ThreadMessage<M>): Promise<'command' | 'follow-up' | 'ignored' | 'refused' | 'not-ours'>;
+  /**
+   * Flags a claim for `presser` (with an optional reason): stored with the report, the claim re-verified
+   * against all the thread's papers, the thread told what moved and the answer redrawn ("flagged by
+   * N"). Resolves to what to tell the flagger.
+   */
+  flag(reportId: string, claimId: string, presser: string, reason?: string): Promise<Words>;
+  /** A thumbs up or down on an answer, stored with the report (one per person). Resolves to what to tell the voter. */
+  vote(reportId: string, presser: string, vote: 'up' | 'down'): Promise<Words>;
   /** A claim of a stored report, for its evidence; undefined when either is gone. */
   evidence(reportId: string, claimId: string): Promise<{ report: Report; claim: Claim } | undefined>;
   /**
@@ -173,6 +183,23 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
   const tickMs = options.tickMs ?? 5000;
   const claims: Claims = createClaims(core.stores.state);
   const threadKey = (channel: string, thread: string) => `chat:thread:${platform.name}:${channel}:${thread}`;
+  /** Changes to one report, one at a time (two flags at once must both be kept). */
+  const reportChains = new Map<string, Promise<unknown>>();
+  const onReport = <T>(reportId: string, task: () => Promise<T>): Promise<T> => {
+    const next = (reportChains.get(reportId) ?? Promise.resolve()).catch(() => undefined).then(task);
+    reportChains.set(reportId, next);
+    void next.finally(() => {
+      if (reportChains.get(reportId) === next) reportChains.delete(reportId);
+    }).catch(() => undefined);
+    return next;
+  };
+  /** Where a report's run lives: its place, its answer message and its asker (the report id is the run's). */
+  const whereIs = async (reportId: string) => {
+    const record = await runner.get(reportId);
+    if (!record || record.origin.platform !== platform.name) return undefined;
+    const place = record.delivery?.place ?? placeOf(record.origin);
+    return place ? { place, answer: record.delivery?.answer, asker: record.origin.asker } : undefined;
+  };
   const following = new Map<string, Following<M>>();
   const live = new Set<Promise<unknown>>();
 
@@ -573,6 +600,41 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
       }
       await conversation.ask(admitted.admission, { channel: where.channel, thread: where.thread, message: where.message, ...(where.workspace ? { workspace: where.workspace } : {}), ...(where.tell ? { tell: where.tell } : {}) });
       return command ? 'command' : 'follow-up';
+    },
+
+    flag(reportId, claimId, presser, reason) {
+      return onReport(reportId, async () => {
+        const report = await runner.getReport(reportId);
+        if (!report) return 'This report is no longer stored, so its claims cannot be flagged.';
+        const number = report.claims.findIndex((c) => c.id === claimId) + 1;
+        if (number === 0) return 'That claim is not in this report.';
+        // Stored as the report's other text is: mention syntax made inert, controls removed.
+        const text = reason && cleanText(reason) ? cleanText(reason).slice(0, 1000) : undefined;
+        const { report: updated, flag } = await flagClaim(report, claimId, { by: presser, platform: platform.name, at: new Date(now()).toISOString(), ...(text ? { reason: text } : {}) }, { engine: core.runtime.engine, log });
+        await core.stores.reports.set(reportId, updated);
+        const found = await whereIs(reportId);
+        const reverified = describeReverification(flag, threadPapers(updated).length);
+        if (found) {
+          await transport
+            .post(found.place, render.notice([`Claim ${number} was flagged by `, { user: presser }, text ? `: “${text}”. ` : '. ', reverified]), { priority: 'interactive' })
+            .catch((error: unknown) => log.warn({ err: loggable(error), reportId }, 'could not post a flag in the thread'));
+          if (found.answer) {
+            await transport.edit(found.answer, render.answer(updated, { asker: found.asker }), 'background').catch((error: unknown) => log.warn({ err: loggable(error), reportId }, 'could not redraw a flagged answer'));
+          }
+        }
+        return `Thanks: claim ${number} is flagged. ${reverified}`;
+      });
+    },
+
+    vote(reportId, presser, vote) {
+      return onReport(reportId, async () => {
+        const report = await runner.getReport(reportId);
+        if (!report) return 'This report is no longer stored.';
+        const updated = voteOnAnswer(report, { by: presser, platform: platform.name, at: new Date(now()).toISOString(), vote });
+        await core.stores.reports.set(reportId, updated);
+        const ups = (updated.feedback ?? []).filter((f) => f.vote === 'up').length;
+        return `Thanks for the feedback (${ups} 👍, ${(updated.feedback ?? []).length - ups} 👎 so far).`;
+      });
     },
 
     async evidence(reportId, claimId) {

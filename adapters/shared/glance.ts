@@ -71,3 +71,12 @@ export function followUpLine(report: Pick<Report, 'followUp' | 'references' | 'r
     ? `Follow-up “${followUp.question}”, answered from this thread's ${report.references.length} ${report.references.length === 1 ? 'paper' : 'papers'}.`
     : `Follow-up “${followUp.question}”: the papers of this thread did not answer it, so the search was widened.`;
 }
+
+/** "⚑ flagged by 2" for a claim the team flagged, else ''. */
+export function flaggedNote(claim: Pick<Claim, 'flags'>): string {
+  const n = claim.flags?.length ?? 0;
+  return n > 0 ? `⚑ flagged by ${n}` : '';
+}
+
+/** The thread commands, shown under an answer as a hint (plain text; each platform formats it). */
+export const THREAD_HINT = 'Ask a follow-up in this thread (mention me), or: explain claim 2 · since 2020 · more papers';

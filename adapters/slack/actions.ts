@@ -15,7 +15,12 @@ export const ACTION = {
   retry: 'run_retry',
   /** Cancel a run in progress. */
   cancel: 'run_cancel',
+  /** Flag a claim (opens a modal asking why). Value: report id and claim id. */
+  flag: 'flag_claim',
 } as const;
+
+/** The callback id of the modal a flag opens (its private metadata: report id and claim id). */
+export const FLAG_VIEW = 'flag_claim_reason';
 
 /** Matches every action id of one kind. */
 export function actionPattern(kind: (typeof ACTION)[keyof typeof ACTION]): RegExp {

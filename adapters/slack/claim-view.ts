@@ -5,9 +5,9 @@
  * section stays under Block Kit's 3,000 characters whatever the paper text.
  */
 import type { Claim, Reference, Report } from '../../src/model.js';
-import { confidenceWords, quoteRepeatsClaim } from '../shared/glance.js';
+import { confidenceWords, flaggedNote, quoteRepeatsClaim } from '../shared/glance.js';
 import { referenceLink } from '../shared/reference-link.js';
-import { ACTION, claimValue } from './actions.js';
+import { ACTION, claimValue, FLAG_VIEW } from './actions.js';
 import { LIMITS } from './limits.js';
 import { link, mrkdwnShort, mrkdwnText, plainShort } from './mrkdwn.js';
 
@@ -73,7 +73,7 @@ export function claimLine(report: Report, claim: Claim, position: number, number
   const v = VERDICT[claim.verification.verdict];
   const source = refs.get(claim.paperId);
   const text =
-    `*${number}.* ${v.emoji} ${v.label} · ${confidenceWords(claim.verification.confidence)} confidence · ` +
+    `*${number}.* ${v.emoji} ${v.label} · ${confidenceWords(claim.verification.confidence)} confidence · ${flaggedNote(claim) ? `${flaggedNote(claim)} · ` : ''}` +
     `${mrkdwnShort(claim.text, BUDGET.line)} ${link(source && referenceUrl(source.ref), shortCite(source))}`;
   return {
     type: 'section',
@@ -99,7 +99,45 @@ export function evidenceMessage(report: Report, claim: Claim): { text: string; b
   const line = `*Claim ${number}* · ${v.emoji} ${v.label} · ${confidenceWords(claim.verification.confidence)} confidence`;
   return {
     text: `Evidence for claim ${number}: ${mrkdwnShort(claim.text, 200)}`,
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: line, verbatim: true } }, ...claimDetails(claim, number, refs)],
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: line, verbatim: true } },
+      ...claimDetails(claim, number, refs),
+      {
+        type: 'actions',
+        elements: [
+          {
+            type: 'button',
+            action_id: ACTION.flag,
+            text: { type: 'plain_text', text: 'Flag this claim' },
+            value: claimValue(report.id, claim.id),
+            accessibility_label: plainShort(`Flag claim ${number} as wrong or doubtful`, A11Y_LABEL),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The modal a flag opens: the claim, and an optional reason. */
+export function flagModal(report: Report, claim: Claim): Record<string, unknown> {
+  const number = report.claims.indexOf(claim) + 1;
+  return {
+    type: 'modal',
+    callback_id: FLAG_VIEW,
+    private_metadata: claimValue(report.id, claim.id),
+    title: { type: 'plain_text', text: `Flag claim ${number}` },
+    submit: { type: 'plain_text', text: 'Flag' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `*Claim ${number}:* ${mrkdwnShort(claim.text, 1500)}`, verbatim: true } },
+      {
+        type: 'input',
+        block_id: 'reason',
+        optional: true,
+        label: { type: 'plain_text', text: 'Why? (optional)' },
+        element: { type: 'plain_text_input', action_id: 'reason', multiline: true, max_length: 1000 },
+      },
+    ],
   };
 }
 

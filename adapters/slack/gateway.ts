@@ -84,6 +84,8 @@ export interface SlackGateway {
   postEphemeral(message: OutgoingMessage & { user: string }): Promise<void>;
   setStatus(args: { channel_id: string; thread_ts: string; status: string }): Promise<void>;
   uploadFiles(args: { channel_id: string; thread_ts: string; initial_comment: string; files: OutgoingFile[] }): Promise<void>;
+  /** Opens a modal for the user of a click (`trigger_id`, valid 3 s). */
+  openView(args: { trigger_id: string; view: Record<string, unknown> }): Promise<void>;
   /** Recent messages of a channel (`ts` unset) or of a thread, with their metadata. */
   readMessages(args: { channel: string; ts?: string; limit: number }): Promise<{ ts: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }[]>;
   /** Calls waiting in the lanes (for tests and the bench). */
@@ -157,6 +159,9 @@ export function createSlackGateway(client: WebClient, limits: RateLimits = SLACK
         () => client.filesUploadV2({ channel_id, thread_ts, initial_comment, file_uploads: files.map((f) => ({ filename: f.filename, title: f.title, content: f.content })) }),
         PRIORITY.answer,
       );
+    },
+    async openView({ trigger_id, view }) {
+      await call(other, 'views.open', () => client.views.open({ trigger_id, view: view as never }), PRIORITY.interactive);
     },
     async readMessages({ channel, ts, limit }) {
       type Listed = { messages?: { ts?: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }[] };

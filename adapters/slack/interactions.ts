@@ -11,8 +11,8 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import { z } from 'zod';
 import type { Report } from '../../src/model.js';
-import { ACTION, actionPattern, parseClaimValue, parsePageValue } from './actions.js';
-import { evidenceMessage } from './claim-view.js';
+import { ACTION, actionPattern, FLAG_VIEW, parseClaimValue, parsePageValue } from './actions.js';
+import { evidenceMessage, flagModal } from './claim-view.js';
 import { PRIORITY, type SlackGateway } from './gateway.js';
 import type { HandlerDeps } from './handlers.js';
 import { slackRenderer } from './platform.js';
@@ -127,6 +127,56 @@ export function registerInteractionHandlers(app: App, deps: HandlerDeps & { gate
       tell: (message) => tell(click, message),
       replace: (message) => replace(click, message),
     });
+  });
+
+  onClick(ACTION.flag, async (click, value) => {
+    const ids = parseClaimValue(value);
+    if (!ids) return;
+    const found = await conversation.evidence(ids.reportId, ids.claimId);
+    if (!found) {
+      await tell(click, slackRenderer.notice('This report is no longer stored, so its claims cannot be flagged.'));
+      return;
+    }
+    // The modal asks why (optional); without a trigger (it lasts 3 s) the flag goes in without a reason.
+    if (click.trigger_id) {
+      try {
+        await gateway.openView({ trigger_id: click.trigger_id, view: flagModal(found.report, found.claim) });
+        return;
+      } catch (error) {
+        log.warn({ err: error }, 'could not open the flag modal; flagging without a reason');
+      }
+    }
+    await tell(click, slackRenderer.notice(await conversation.flag(ids.reportId, ids.claimId, click.user.id)));
+  });
+
+  const ViewSchema = z.object({
+    user: z.object({ id: z.string().min(1) }),
+    view: z.object({ private_metadata: z.string(), state: z.object({ values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullish() }).loose())) }).loose() }).loose(),
+  });
+  app.view(FLAG_VIEW, async ({ ack, body }) => {
+    await ack();
+    const parsed = ViewSchema.safeParse(body);
+    const ids = parsed.success ? parseClaimValue(parsed.data.view.private_metadata) : undefined;
+    if (!parsed.success || !ids) {
+      log.warn('a flag submission that could not be read was ignored');
+      return;
+    }
+    const reason = parsed.data.view.state.values.reason?.reason?.value ?? undefined;
+    conversation.track(conversation.flag(ids.reportId, ids.claimId, parsed.data.user.id, reason ?? undefined).catch((error: unknown) => log.error({ err: error }, 'flagging failed')));
+  });
+
+  // A thumbs up or down on an answer message is feedback on the answer (reactions:read, reaction_added).
+  app.event('reaction_added', async ({ event }) => {
+    const e = event as { user?: string; reaction?: string; item?: { type?: string; channel?: string; ts?: string } };
+    const vote = ['+1', 'thumbsup'].includes(e.reaction ?? '') ? 'up' : ['-1', 'thumbsdown'].includes(e.reaction ?? '') ? 'down' : undefined;
+    if (!vote || !e.user || e.item?.type !== 'message' || !e.item.channel || !e.item.ts || e.user === deps.botUserId) return;
+    const { channel, ts } = e.item;
+    conversation.track(
+      (async () => {
+        const view = await state.getView(channel, ts);
+        if (view) await conversation.vote(view.reportId, e.user!, vote);
+      })().catch((error: unknown) => log.error({ err: error }, 'recording a reaction failed')),
+    );
   });
 
   onClick(ACTION.cancel, async (click, jobId) => {

@@ -6,7 +6,7 @@
  * {@link MAX_REPORT_BLOCKS} <= 50 whatever the report holds.
  */
 import type { Claim, Report } from '../../src/model.js';
-import { answerLine, followUpLine, INLINE_CLAIMS, inlineClaims } from '../shared/glance.js';
+import { answerLine, followUpLine, INLINE_CLAIMS, inlineClaims, THREAD_HINT } from '../shared/glance.js';
 import { ACTION, pageValue } from './actions.js';
 import { citedNumbers, claimLine, fitLines, indexReferences, longCite, MAX_BLOCKS_PER_CLAIM, referenceUrl } from './claim-view.js';
 import { LIMITS } from './limits.js';
@@ -148,7 +148,7 @@ export function reportMessage(report: Report, view: ReportView = { page: 0 }): S
     type: 'context',
     elements: [
       mrkdwn(
-        `${mrkdwnShort(report.methodology.engine, 40)} engine · ${view.fullReportUrl ? `${link(view.fullReportUrl, 'Full report')} · ` : ''}the full report (Markdown, JSON, BibTeX) is attached below`,
+        `${mrkdwnShort(report.methodology.engine, 40)} engine · ${view.fullReportUrl ? `${link(view.fullReportUrl, 'Full report')} · ` : ''}the full report (Markdown, JSON, BibTeX) is attached below\n${mrkdwnShort(THREAD_HINT, 200)}`,
       ),
     ],
   });

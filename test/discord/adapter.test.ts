@@ -73,7 +73,12 @@ describe('/synthesize', () => {
     const visible = JSON.stringify([content(answer), answer.body!.embeds]);
     expect(visible).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
     const buttons = (answer.body!.components as { components: { custom_id: string }[] }[]).flatMap((row) => row.components);
-    expect(buttons.map((b) => b.custom_id)).toEqual(['c1', 'c2', 'c3'].map((c) => expect.stringMatching(new RegExp(`^claim:[0-9a-f-]{36}:${c}$`))));
+    // A button per top claim, then thumbs up and down on the answer.
+    expect(buttons.map((b) => b.custom_id)).toEqual([
+      ...['c1', 'c2', 'c3'].map((c) => expect.stringMatching(new RegExp(`^claim:[0-9a-f-]{36}:${c}$`))),
+      expect.stringMatching(/^vote:[0-9a-f-]{36}:up$/),
+      expect.stringMatching(/^vote:[0-9a-f-]{36}:down$/),
+    ]);
     const md = answer.files.find((f) => f.name.endsWith('.md'))!;
     expect(md.content).toContain(`# Evidence synthesis: ${QUESTION}`);
     expect(answer.files.map((f) => f.name.split('.').pop())).toEqual(['md', 'json', 'bib']);
@@ -122,7 +127,7 @@ describe('/synthesize', () => {
     const answer = await h.fake.waitFor(() => h.fake.requests.find(isAnswer));
     const rows = answer.body!.components as { components: { type: number; custom_id: string; options: { value: string }[] }[] }[];
     // A button per top claim, then "All claims (40)" in two menus of at most 25.
-    expect(rows.map((r) => r.components.map((c) => c.type))).toEqual([[2, 2, 2], [3], [3]]);
+    expect(rows.map((r) => r.components.map((c) => c.type))).toEqual([[2, 2, 2, 2, 2], [3], [3]]);
     expect(rows.slice(1).map((r) => (r.components[0] as unknown as { placeholder: string }).placeholder)).toEqual(['All claims (40): 1–25', 'All claims (40): 26–40']);
     expect(rows.slice(1).flatMap((r) => r.components[0]!.options.map((o) => o.value))).toHaveLength(40);
     const claims = (answer.body!.embeds as { title: string; description: string }[])[1]!;

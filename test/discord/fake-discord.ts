@@ -111,7 +111,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const checkBody = (method: string, path: string, route: string, body: Record<string, unknown> | undefined, multipart: boolean): string[] => {
     if (!body || !validator) return [];
     const errors = validator.validate(method, path, body, multipart);
-    const message = route.includes('/callback') ? (body.data as Record<string, unknown> | undefined) : route.includes('/commands') ? undefined : body;
+    // A modal (callback type 9) is not a message: its components are text inputs, nothing is posted.
+    const modal = route.includes('/callback') && body.type === 9;
+    const message = modal ? undefined : route.includes('/callback') ? (body.data as Record<string, unknown> | undefined) : route.includes('/commands') ? undefined : body;
     if (message) {
       errors.push(...checkMessageLimits(message));
       const postsSomething = ['content', 'embeds', 'components'].some((k) => k in message);
@@ -355,6 +357,14 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       askers.add(opts.userId ?? '400000000000000001');
       const data = opts.values ? { custom_id: opts.customId, component_type: 3, values: opts.values } : { custom_id: opts.customId, component_type: 2 };
       dispatch('INTERACTION_CREATE', { ...interactionBase(state, opts.userId ?? '400000000000000001', 3), message: msg, data });
+      return state;
+    },
+    /** A user submits a modal the bot showed (`MODAL_SUBMIT`, interaction type 5) with its text inputs' values. */
+    dispatchModalSubmit(opts: { customId: string; values: Record<string, string>; userId?: string; channelId?: string }) {
+      const state = newInteraction(opts.channelId ?? channelId);
+      askers.add(opts.userId ?? '400000000000000001');
+      const components = Object.entries(opts.values).map(([custom_id, value]) => ({ type: 1, components: [{ type: 4, custom_id, value }] }));
+      dispatch('INTERACTION_CREATE', { ...interactionBase(state, opts.userId ?? '400000000000000001', 5), data: { custom_id: opts.customId, components } });
       return state;
     },
     /** A user posts a message (e.g. mentioning the bot) as MESSAGE_CREATE. */

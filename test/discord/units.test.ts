@@ -185,7 +185,7 @@ describe('renderers within limits', () => {
     ]);
     expect(JSON.stringify(body.embeds)).not.toMatch(/0\.[38]0/);
     const rows = body.components as { components: { custom_id: string; label?: string; placeholder?: string; options?: { description: string }[] }[] }[];
-    expect(rows[0]!.components.map((c) => c.label)).toEqual(['Claim 1: evidence', 'Claim 2: evidence', 'Claim 8: evidence']);
+    expect(rows[0]!.components.map((c) => c.label ?? (c as { emoji?: { name: string } }).emoji?.name)).toEqual(['Claim 1: evidence', 'Claim 2: evidence', 'Claim 8: evidence', '👍', '👎']);
     expect(rows[1]!.components[0]!.placeholder).toBe('All claims (10)');
     expect(rows[1]!.components[0]!.options!.map((o) => o.description.split(' · ')[1])).toContain('low confidence');
     expect(renderClaimDetail(report, report.claims[2]!).title).toBe('Claim 3: ❔ insufficient evidence (confidence 0.30)');

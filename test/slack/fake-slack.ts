@@ -92,6 +92,8 @@ export interface FakeSlack {
   thread(channel: string, threadTs: string): FakeMessage[];
   /** Calls of a method. */
   callsOf(method: string): FakeCall[];
+  /** Modals opened with `views.open`, in order. */
+  views: Record<string, unknown>[];
   /** Holds the next call matching `rule` unanswered (for crash tests and the chaos bench). */
   holdNext(rule: HoldRule): void;
   /** Makes the next call of `method` fail with a Slack error, or a 429. */
@@ -112,7 +114,7 @@ function parseArgs(req: IncomingMessage, body: Buffer): Record<string, unknown> 
   const args: Record<string, unknown> = type.includes('application/json')
     ? (JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>)
     : Object.fromEntries(new URLSearchParams(body.toString('utf8')));
-  for (const key of ['blocks', 'files', 'attachments', 'metadata']) {
+  for (const key of ['blocks', 'files', 'attachments', 'metadata', 'view']) {
     if (typeof args[key] === 'string') args[key] = JSON.parse(args[key] as string);
   }
   return args;
@@ -135,6 +137,7 @@ export async function createFakeSlack(options: FakeSlackOptions = {}): Promise<F
   const messages = new Map<string, FakeMessage>();
   const failures = new Map<string, ({ error: string } | { status: 429; retryAfter: number })[]>();
   const holds: HoldRule[] = [];
+  const views: Record<string, unknown>[] = [];
   const holding = (method: string, args: Record<string, unknown>, when: HoldRule['when']) => {
     const index = holds.findIndex((rule) => {
       if (rule.method !== method || rule.when !== when) return false;
@@ -219,6 +222,17 @@ export async function createFakeSlack(options: FakeSlackOptions = {}): Promise<F
         return { status: 200, body: { ok: true, message_ts: nextTs() } };
       case 'assistant.threads.setStatus':
         return { status: 200, body: { ok: true } };
+      case 'views.open': {
+        const view = args.view as { blocks?: unknown } | undefined;
+        if (!args.trigger_id || !view) return { status: 200, body: { ok: false, error: 'invalid_arguments' } };
+        if (view.blocks !== undefined && options.validate !== false) {
+          const found = blockProblems(view.blocks);
+          problems.push(...found.map((p) => `views.open: ${p}`));
+          if (found.length > 0) return { status: 200, body: { ok: false, error: 'invalid_blocks' } };
+        }
+        views.push(view as Record<string, unknown>);
+        return { status: 200, body: { ok: true, view: { id: `V${String(views.length).padStart(8, '0')}`, ...view } } };
+      }
       case 'conversations.replies':
       case 'conversations.history': {
         if (notMember.has(channel)) return { status: 200, body: { ok: false, error: 'not_in_channel' } };
@@ -344,6 +358,7 @@ export async function createFakeSlack(options: FakeSlackOptions = {}): Promise<F
     callsOf(method) {
       return calls.filter((c) => c.method === method);
     },
+    views,
     holdNext(rule) {
       holds.push(rule);
     },

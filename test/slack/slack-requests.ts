@@ -155,3 +155,47 @@ export function messageEventBody(fields: { eventId: string; channel: string; use
     is_ext_shared_channel: false,
   });
 }
+
+/** A `view_submission` payload (a modal's Submit), form-encoded as `payload=`; `values` by block id, each with one input of the same action id. */
+export function viewSubmissionBody(fields: { user: string; callbackId: string; privateMetadata: string; values: Record<string, string | null> }): string {
+  const payload = {
+    type: 'view_submission',
+    team: { id: 'T0FAKE', domain: 'fake-workspace' },
+    user: { id: fields.user, username: 'researcher', name: 'researcher', team_id: 'T0FAKE' },
+    api_app_id: 'A0FAKE',
+    token: 'verification-token-unused',
+    trigger_id: `${Date.now()}.${++triggerCounter}.abcabc`,
+    view: {
+      id: 'V00000001',
+      team_id: 'T0FAKE',
+      type: 'modal',
+      callback_id: fields.callbackId,
+      private_metadata: fields.privateMetadata,
+      blocks: [],
+      state: { values: Object.fromEntries(Object.entries(fields.values).map(([block, value]) => [block, { [block]: { type: 'plain_text_input', value } }])) },
+      hash: '1700000000.abcdef',
+      title: { type: 'plain_text', text: 'Modal' },
+      app_id: 'A0FAKE',
+      bot_id: 'B0FAKE',
+    },
+    response_urls: [],
+    is_enterprise_install: false,
+    enterprise: null,
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/** An Events API `reaction_added` callback body (a reaction on a message). */
+export function reactionAddedBody(fields: { eventId: string; user: string; reaction: string; channel: string; ts: string }): string {
+  return JSON.stringify({
+    token: 'verification-token-unused',
+    team_id: 'T0FAKE',
+    api_app_id: 'A0FAKE',
+    event: { type: 'reaction_added', user: fields.user, reaction: fields.reaction, item_user: 'UBOT', item: { type: 'message', channel: fields.channel, ts: fields.ts }, event_ts: `${Date.now() / 1000}` },
+    type: 'event_callback',
+    event_id: fields.eventId,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [{ enterprise_id: null, team_id: 'T0FAKE', user_id: 'UBOT', is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+  });
+}
