@@ -17,6 +17,9 @@ import { startSlackHarness, SECRETS, type Harness as SlackHarness } from '../sla
 import { messageEventBody, postSigned } from '../slack/slack-requests.js';
 
 const CORPUS = fileURLToPath(new URL('../fixtures/corpus/exercise.jsonl', import.meta.url));
+/** A second topic in the configured corpus, outside the thread's papers: a follow-up about it needs a wider search. */
+const CODE_CORPUS = fileURLToPath(new URL('../fixtures/corpus/code-llm.jsonl', import.meta.url));
+const WIDER = 'Do large language models generate correct code on programming benchmarks?';
 const QUESTION = 'Does exercise reduce depressive symptoms in adults?';
 
 const open: { close(): Promise<void> }[] = [];
@@ -39,7 +42,7 @@ async function reports(stores: Stores): Promise<Report[]> {
 
 describe('Slack: follow-ups in a run thread', () => {
   const slack = async (stores: Stores) => {
-    const h = await startSlackHarness({ corpus: [CORPUS], stores });
+    const h = await startSlackHarness({ corpus: [CORPUS, CODE_CORPUS], stores });
     open.push(h);
     return h;
   };
@@ -87,12 +90,20 @@ describe('Slack: follow-ups in a run thread', () => {
     expect(JSON.stringify(explained[0]!.blocks)).toContain('*Claim 1*');
     expect(JSON.stringify(explained[0]!.blocks)).toMatch(/[Vv]erbatim/);
 
+    // A follow-up the thread's papers cannot answer widens the search (the configured corpus), and says so.
+    await h.mention({ eventId: 'EvWider', channel: 'C0RESEARCH', text: `<@UBOT> ${WIDER}`, ts: nextTs(), threadTs: parent.ts });
+    await h.adapter.settled();
+    const widened = (await reports(stores)).find((r) => r.followUp?.question === WIDER)!;
+    expect(widened.followUp!.scope).toBe('widened');
+    expect(widened.references.some((r) => !original.references.some((o) => o.id === r.id))).toBe(true);
+    expect(JSON.stringify(thread().filter(isAnswer).at(-1)!.blocks)).toContain('the papers of this thread did not answer it, so the search was widened');
+
     // "since 2020": the original question again, refined, in the same thread, marked as a revision.
     await h.mention({ eventId: 'EvSince', channel: 'C0RESEARCH', text: '<@UBOT> since 2020', ts: nextTs(), threadTs: parent.ts });
     await h.adapter.settled();
     const revised = thread().filter(isAnswer);
-    expect(revised).toHaveLength(3);
-    expect(JSON.stringify(revised[2]!.blocks)).toContain('Revision of this thread’s question (since 2020)'.replace('’', "'"));
+    expect(revised).toHaveLength(4);
+    expect(JSON.stringify(revised[3]!.blocks)).toContain('Revision of this thread’s question (since 2020)'.replace('’', "'"));
     const revision = (await reports(stores)).find((r) => r.revision)!;
     expect(revision.revision).toEqual({ of: original.id, refinement: 'since 2020' });
     expect(revision.references.every((r) => r.year === undefined || r.year >= 2020)).toBe(true);
@@ -112,7 +123,7 @@ describe('Slack: follow-ups in a run thread', () => {
     await h2.adapter.settled();
     const third = [...h2.fake.messages.values()].filter((m) => m.thread_ts === parent.ts && isAnswer(m));
     expect(third).toHaveLength(1);
-    expect((await reports(stores)).filter((r) => r.followUp)).toHaveLength(2);
+    expect((await reports(stores)).filter((r) => r.followUp)).toHaveLength(3);
 
     // A plain question in a thread the bot did not start is not its business.
     const calls = h2.fake.calls.length;
@@ -126,7 +137,7 @@ describe('Slack: follow-ups in a run thread', () => {
 describe('Discord: follow-ups in a run thread', () => {
   const discord = async (stores: Stores) => {
     const config = loadConfig({ STORE_URL: 'memory://', SYNTH_SOURCES: 'none' });
-    const runtime = createRuntime(config, silentLogger, { corpus: [CORPUS], offline: true });
+    const runtime = createRuntime(config, silentLogger, { corpus: [CORPUS, CODE_CORPUS], offline: true });
     const h: DiscordHarness = await startDiscord({ runtime, stores });
     open.push(h);
     return h;
@@ -162,6 +173,13 @@ describe('Discord: follow-ups in a run thread', () => {
     h.fake.dispatchMessage({ content: `<@${bot}> explain claim 1`, channelId: threadId });
     const explained = await h.fake.waitFor(() => h.fake.calls('POST /channels/:id/messages').slice(before).find((r) => Array.isArray(r.body?.embeds)));
     expect((explained.body!.embeds as { title: string }[])[0]!.title).toMatch(/^Claim 1: /);
+
+    // Beyond the thread's papers: the search is widened, and the answer says so.
+    h.fake.dispatchMessage({ content: `<@${bot}> ${WIDER}`, channelId: threadId });
+    await h.fake.waitFor(() => h.fake.requests.filter(isAnswer).length === 3, 20_000);
+    await h.adapter.settled();
+    expect((await reports(stores)).find((r) => r.followUp?.question === WIDER)!.followUp!.scope).toBe('widened');
+    expect(String(h.fake.requests.filter(isAnswer)[2]!.body!.content)).toContain('the search was widened');
 
     const quiet = h.fake.requests.length;
     h.fake.dispatchMessage({ content: `<@${bot}> thanks!`, channelId: threadId });
