@@ -23,6 +23,35 @@ export {
   type ThreadCommand,
 } from './pipeline/followup.js';
 export { createMemorySource } from './sources/memory.js';
+export {
+  addPaper,
+  describeChanges,
+  findReference,
+  paperLabel,
+  ADDED_SOURCE,
+  type AddPaperOptions,
+  type AddPaperResult,
+  type ReportDiff,
+  type AddedPaper,
+  type NewClaim,
+  type MovedClaim,
+  type NewEvidence,
+  type RemovedClaim,
+  type AnswerChange,
+  type ClaimState,
+} from './pipeline/add-paper.js';
+export {
+  lookupPaper,
+  requirePaperId,
+  parsePaperId,
+  describePaperId,
+  PAPER_ID_HINT,
+  type LookupOptions,
+  type LookupResult,
+  type LookupAttempt,
+  type PaperId,
+  type PaperIdKind,
+} from './sources/lookup.js';
 export type { Engine, Plan, Facets, StageContext, Composition } from './engines/engine.js';
 export { createExtractiveEngine } from './engines/extractive/index.js';
 export type { Source, SearchQuery, SourceContext } from './sources/source.js';

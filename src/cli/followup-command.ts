@@ -147,8 +147,8 @@ function describeOutcome(result: FollowUpResult, report: Report, papers: number)
   return `${read}\nNothing answers it: ${result.report.answer?.text ?? ''}`;
 }
 
-/** Reads and validates a JSON report; a clear one-line error naming the file otherwise. */
-async function readReport(path: string): Promise<Report> {
+/** Reads and validates a JSON report; a clear one-line error naming the file otherwise (also used by `synthesize add`). */
+export async function readReport(path: string): Promise<Report> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -12,6 +12,7 @@ import { createRuntime, parseSourceList, type RuntimeOverrides } from '../runtim
 import { createStores, type Stores } from '../store/store.js';
 import { secretValues } from '../text/redact.js';
 import { MAX_QUESTION_LENGTH, sanitizeQuestion } from '../text/sanitize.js';
+import { registerAddCommand } from './add-command.js';
 import { cliLogLevel, collect, EXIT, positiveInt, reportError, writeReport, year } from './common.js';
 import { registerEvalCommand } from './eval-command.js';
 import { registerFollowUpCommand } from './followup-command.js';
@@ -47,6 +48,7 @@ Examples:
   synthesize --offline --corpus corpus.jsonl.gz "Does vitamin D supplementation reduce fracture risk?"
   synthesize --sources openalex,pubmed --year-from 2015 --format json --out report.json "Does metformin reduce cancer risk?"
   synthesize followup --report report.json "what about in people over 65?"
+  synthesize add --report report.json --format json --out report2.json 10.1056/NEJMoa2034577
   synthesize eval retrieval --corpus corpus.jsonl.gz --queries queries.jsonl --qrels qrels.tsv
   synthesize eval verify --corpus corpus.jsonl.gz --claims claims_train.jsonl
   synthesize eval verify --open --k 3 --corpus corpus.jsonl.gz --claims claims_train.jsonl
@@ -93,6 +95,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     });
   registerEvalCommand(program, io, (code) => (exitCode = code));
   registerFollowUpCommand(program, io, (code) => (exitCode = code));
+  registerAddCommand(program, io, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

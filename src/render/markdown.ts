@@ -85,6 +85,11 @@ export function renderMarkdown(report: Report): string {
     const from = report.followUp.scope === 'thread' ? 'answered from the papers of that report only' : 'answered from a new search of the configured sources';
     out.push(`**Follow-up** to report ${escapeMarkdown(report.followUp.of)}, asked as "${escapeMarkdown(report.followUp.question)}"; ${from}.  `);
   }
+  if (report.addition) {
+    const a = report.addition;
+    const asked = [a.requested ? `asked for as "${escapeMarkdown(a.requested)}"` : '', a.source ? `from ${escapeMarkdown(a.source)}` : ''].filter(Boolean).join(', ');
+    out.push(`**Addition** to report ${escapeMarkdown(a.of)}: paper ${cite(a.paper)} added${asked ? ` (${asked})` : ''}; the question was run again over that report's papers and this one, every claim verified again.  `);
+  }
   out.push(
     `**Quality score:** ${report.qualityScore}/10 (${report.reviews.map((r) => `${r.reviewer} ${r.score}`).join(', ') || 'no reviews'})  `,
   );

@@ -7,9 +7,10 @@ import { z } from 'zod';
 import { SourceError } from '../errors.js';
 import type { Paper } from '../model.js';
 import { normalizeArxivId } from '../pipeline/merge.js';
-import { apiUrl, cleanDoi, compact, rankScore, reportDropped, withTitles } from './common.js';
+import { apiUrl, cleanDoi, compact, rankScore, recordOrNotFound, reportDropped, withTitles } from './common.js';
 import type { HttpClient } from './http.js';
 import { cleanPlain } from './markup.js';
+import type { PaperId } from './paper-id.js';
 import type { SearchQuery, Source, SourceContext } from './source.js';
 import { parseXmlBody, validateRecords, validateShape, type Validated } from './validate.js';
 import { childNamed, childrenNamed, tagOf, textOf, type XmlNode } from './xml.js';
@@ -139,6 +140,11 @@ export function arxivSearchUrl(baseUrl: string, query: SearchQuery): string {
   });
 }
 
+/** The `/query` URL that fetches one paper by id (`id_list`; the latest version when the id has none). */
+export function arxivIdUrl(baseUrl: string, id: string): string {
+  return apiUrl(baseUrl, '/query', { id_list: id, start: 0, max_results: 1 });
+}
+
 /** Options of {@link createArxivSource}. */
 export interface ArxivOptions {
   baseUrl: string;
@@ -153,6 +159,15 @@ export function createArxivSource(options: ArxivOptions, deps: { http: HttpClien
       const feed = await deps.http.fetch({ url, accept: 'application/atom+xml', signal: ctx.signal }, parseArxivFeed);
       reportDropped(ctx, NAME, feed.dropped);
       return feed.records.slice(0, query.maxResults);
+    },
+    lookupKinds: ['arxiv'],
+    async lookup(id: PaperId, ctx: SourceContext): Promise<Paper | undefined> {
+      if (id.kind !== 'arxiv') return undefined;
+      // An unknown id is an empty feed; only the entry of the id asked for is taken.
+      const url = arxivIdUrl(options.baseUrl, id.value);
+      return recordOrNotFound(
+        deps.http.fetch({ url, accept: 'application/atom+xml', signal: ctx.signal }, (body) => parseArxivFeed(body).records.find((p) => p.ids.arxiv === id.value)),
+      );
     },
   };
 }

@@ -1,4 +1,5 @@
 /** Small helpers shared by the live source modules. */
+import { SourceError } from '../errors.js';
 import type { Paper } from '../model.js';
 import { normalizeArxivId, normalizeDoi } from '../pipeline/merge.js';
 import type { SourceContext } from './source.js';
@@ -39,4 +40,19 @@ export function compact<T extends object>(value: T): T {
 /** Keeps papers with a title; a record without one cannot be cited. */
 export function withTitles(papers: Paper[]): Paper[] {
   return papers.filter((p) => p.title.length > 0);
+}
+
+/**
+ * The answer to a single-record request (`lookup`), or undefined when the source says it has no such
+ * record (HTTP 404 or 410); any other failure is rethrown. A record without a title cannot be cited and
+ * counts as not found.
+ */
+export async function recordOrNotFound(request: Promise<Paper | undefined>): Promise<Paper | undefined> {
+  try {
+    const paper = await request;
+    return paper && paper.title.length > 0 ? paper : undefined;
+  } catch (error) {
+    if (error instanceof SourceError && (error.status === 404 || error.status === 410)) return undefined;
+    throw error;
+  }
 }

@@ -9,9 +9,10 @@ import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { SynthError, ValidationError } from '../errors.js';
 import type { Paper } from '../model.js';
-import { normalizeDoi } from '../pipeline/merge.js';
+import { normalizeArxivId, normalizeDoi, normalizeTitle } from '../pipeline/merge.js';
 import { createLexicalRanker, type LexicalRanker } from '../rank/lexical-ranker.js';
 import { normalizeWhitespace, stripControl } from '../text/sanitize.js';
+import type { PaperId, PaperIdKind } from './paper-id.js';
 import type { SearchQuery, Source, SourceContext } from './source.js';
 
 const idValue = z.union([z.string().min(1), z.number().int()]).transform(String);
@@ -346,6 +347,38 @@ function listed(items: readonly CorpusProblem[]): string {
   return `${first.join('; ')}${items.length > 3 ? '; ...' : ''}`;
 }
 
+/** Identifiers a corpus paper can be found by (see {@link findCorpusPaper}). */
+export const CORPUS_LOOKUP_KINDS: readonly PaperIdKind[] = ['corpus', 'pmid', 'doi', 'arxiv', 'title'];
+
+/**
+ * The corpus paper an identifier names, if any: a paper id as reports cite it (`corpus:4983`; with
+ * another corpus name, the id after the colon), a bare number as the paper's id in its corpus
+ * (SciFact's ids are numbers, so `add 4983` finds document 4983 before PubMed is asked), a DOI, an arXiv
+ * id (as the corpus id or through arXiv's DOI), or the exact title (case, accents and punctuation aside).
+ */
+export function findCorpusPaper(papers: readonly Paper[], id: PaperId): Paper | undefined {
+  switch (id.kind) {
+    case 'corpus': {
+      const raw = id.value.slice(id.value.indexOf(':') + 1);
+      return papers.find((p) => p.id === id.value) ?? papers.find((p) => p.ids.corpus === raw);
+    }
+    case 'pmid':
+      return papers.find((p) => p.ids.corpus === id.value);
+    case 'doi':
+      return papers.find((p) => normalizeDoi(p.ids.doi ?? p.doi) === id.value);
+    case 'arxiv':
+      return papers.find(
+        (p) => normalizeArxivId(p.ids.corpus) === id.value || normalizeDoi(p.ids.doi ?? p.doi) === `10.48550/arxiv.${id.value}`,
+      );
+    case 'title': {
+      const title = normalizeTitle(id.value);
+      return title ? papers.find((p) => normalizeTitle(p.title) === title) : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
 /** Options of {@link createCorpusSource}. */
 export interface CorpusSourceOptions {
   /** How many candidates the source returns at most (before the pipeline's screening). */
@@ -388,6 +421,12 @@ export function createCorpusSource(paths: readonly string[], options: CorpusSour
         if (out.length >= limit) break;
       }
       return out;
+    },
+    lookupKinds: CORPUS_LOOKUP_KINDS,
+    async lookup(id: PaperId, ctx: SourceContext): Promise<Paper | undefined> {
+      const corpus = await loadCorpus(paths);
+      ctx.signal.throwIfAborted();
+      return findCorpusPaper(corpus.papers, id);
     },
   };
 }

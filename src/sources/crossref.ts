@@ -6,9 +6,10 @@
  */
 import { z } from 'zod';
 import type { Paper } from '../model.js';
-import { apiUrl, arxivIdFromDoi, cleanDoi, compact, rankScore, reportDropped, withTitles } from './common.js';
+import { apiUrl, arxivIdFromDoi, cleanDoi, compact, rankScore, recordOrNotFound, reportDropped, withTitles } from './common.js';
 import type { HttpClient } from './http.js';
 import { cleanPlain, markupToText } from './markup.js';
+import type { PaperId } from './paper-id.js';
 import type { SearchQuery, Source, SourceContext } from './source.js';
 import { parseJsonBody, validateRecords, validateShape, type Validated } from './validate.js';
 
@@ -97,6 +98,11 @@ export function crossrefSearchUrl(baseUrl: string, query: SearchQuery, contactEm
   });
 }
 
+/** The single-work URL of a DOI (`/works/{doi}`, the DOI URL-encoded). */
+export function crossrefWorkUrl(baseUrl: string, doi: string, contactEmail?: string): string {
+  return apiUrl(baseUrl, `/works/${encodeURIComponent(doi)}`, { mailto: contactEmail });
+}
+
 /** Options of {@link createCrossrefSource}. */
 export interface CrossrefOptions {
   baseUrl: string;
@@ -112,6 +118,13 @@ export function createCrossrefSource(options: CrossrefOptions, deps: { http: Htt
       const page = await deps.http.fetch({ url, accept: 'application/json', signal: ctx.signal }, parseCrossrefList);
       reportDropped(ctx, NAME, page.dropped);
       return page.records.slice(0, query.maxResults);
+    },
+    // Crossref knows works by DOI only (arXiv's DOIs are DataCite's, not Crossref's).
+    lookupKinds: ['doi'],
+    async lookup(id: PaperId, ctx: SourceContext): Promise<Paper | undefined> {
+      if (id.kind !== 'doi') return undefined;
+      const url = crossrefWorkUrl(options.baseUrl, id.value, options.contactEmail);
+      return recordOrNotFound(deps.http.fetch({ url, accept: 'application/json', signal: ctx.signal }, parseCrossrefWork));
     },
   };
 }

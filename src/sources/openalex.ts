@@ -6,9 +6,10 @@
 import { z } from 'zod';
 import type { Paper } from '../model.js';
 import { normalizeArxivId } from '../pipeline/merge.js';
-import { apiUrl, arxivIdFromDoi, cleanDoi, compact, rankScore, reportDropped, withTitles } from './common.js';
+import { apiUrl, arxivIdFromDoi, cleanDoi, compact, rankScore, recordOrNotFound, reportDropped, withTitles } from './common.js';
 import type { HttpClient } from './http.js';
 import { cleanPlain, markupToText } from './markup.js';
+import type { PaperId, PaperIdKind } from './paper-id.js';
 import type { SearchQuery, Source, SourceContext } from './source.js';
 import { parseJsonBody, validateRecords, validateShape, type Validated } from './validate.js';
 
@@ -90,6 +91,27 @@ export function parseOpenAlexPage(body: string): Validated<Paper> & { total: num
   return { records: withTitles(records.map((w, i) => openAlexWorkToPaper(w, i))), dropped, total: page.meta?.count ?? undefined };
 }
 
+/** Parses a single work (`/works/{id}`). */
+export function parseOpenAlexWork(body: string): Paper {
+  return openAlexWorkToPaper(validateShape(NAME, OpenAlexWorkSchema, parseJsonBody(NAME, body)));
+}
+
+/** Identifiers OpenAlex resolves to a single work (an arXiv id through the DOI arXiv mints for it). */
+export const OPENALEX_LOOKUP_KINDS: readonly PaperIdKind[] = ['doi', 'arxiv', 'pmid', 'openalex'];
+
+/**
+ * The single-work URL for an identifier (https://docs.openalex.org/api-entities/works/get-a-single-work):
+ * a DOI as `/works/https://doi.org/<doi>` (the form OpenAlex documents for external ids, and the one the
+ * recorded responses use; `/works/doi:<doi>` is equivalent), a PubMed id as `/works/pmid:<id>`, an
+ * OpenAlex id as `/works/W…`. Undefined for other kinds. No `select`: one work is small enough whole.
+ */
+export function openAlexWorkUrl(baseUrl: string, id: PaperId, contactEmail?: string): string | undefined {
+  const doi = id.kind === 'doi' ? id.value : id.kind === 'arxiv' ? `10.48550/arxiv.${id.value}` : undefined;
+  const key =
+    doi !== undefined ? `https://doi.org/${encodeURIComponent(doi)}` : id.kind === 'pmid' ? `pmid:${id.value}` : id.kind === 'openalex' ? id.value : undefined;
+  return key === undefined ? undefined : apiUrl(baseUrl, `/works/${key}`, { mailto: contactEmail });
+}
+
 /** The `/works` search URL for a query. */
 export function openAlexSearchUrl(baseUrl: string, query: SearchQuery, contactEmail?: string): string {
   const filters = ['has_abstract:true'];
@@ -119,6 +141,12 @@ export function createOpenAlexSource(options: OpenAlexOptions, deps: { http: Htt
       const page = await deps.http.fetch({ url, accept: 'application/json', signal: ctx.signal }, parseOpenAlexPage);
       reportDropped(ctx, NAME, page.dropped);
       return page.records.slice(0, query.maxResults);
+    },
+    lookupKinds: OPENALEX_LOOKUP_KINDS,
+    async lookup(id: PaperId, ctx: SourceContext): Promise<Paper | undefined> {
+      const url = openAlexWorkUrl(options.baseUrl, id, options.contactEmail);
+      if (!url) return undefined;
+      return recordOrNotFound(deps.http.fetch({ url, accept: 'application/json', signal: ctx.signal }, parseOpenAlexWork));
     },
   };
 }

@@ -7,9 +7,10 @@
 import { z } from 'zod';
 import { SourceError } from '../errors.js';
 import type { Paper } from '../model.js';
-import { apiUrl, cleanDoi, compact, rankScore, reportDropped, withTitles } from './common.js';
+import { apiUrl, cleanDoi, compact, rankScore, recordOrNotFound, reportDropped, withTitles } from './common.js';
 import type { HttpClient } from './http.js';
 import { cleanPlain } from './markup.js';
+import type { PaperId } from './paper-id.js';
 import type { SearchQuery, Source, SourceContext } from './source.js';
 import { parseXmlBody, validateRecords, validateShape, type Validated } from './validate.js';
 import { attrOf, childNamed, childrenNamed, pathOf, tagOf, textOf, type XmlNode } from './xml.js';
@@ -126,6 +127,17 @@ export function parseEfetch(body: string, order: readonly string[] = []): Valida
   return { records: withTitles(sorted), dropped };
 }
 
+/**
+ * Reads the article `pmid` from an `efetch` answer; undefined when the answer does not hold it (an
+ * empty set, or an `eFetchResult` with an `ERROR`, which is how E-utilities answer an id they cannot
+ * serve).
+ */
+export function parseEfetchArticle(body: string, pmid: string): Paper | undefined {
+  const doc = parseXmlBody(NAME, body);
+  if (doc.some((n) => tagOf(n) === 'eFetchResult')) return undefined;
+  return parseEfetch(body, [pmid]).records.find((p) => p.ids.pmid === pmid);
+}
+
 /** Parameters NCBI asks every call to carry. */
 function identity(options: PubmedOptions): Record<string, string | undefined> {
   return { tool: TOOL, email: options.contactEmail, api_key: options.apiKey };
@@ -171,6 +183,12 @@ export function createPubmedSource(options: PubmedOptions, deps: { http: HttpCli
       );
       reportDropped(ctx, NAME, fetched.dropped);
       return fetched.records.slice(0, query.maxResults);
+    },
+    lookupKinds: ['pmid'],
+    async lookup(id: PaperId, ctx: SourceContext): Promise<Paper | undefined> {
+      if (id.kind !== 'pmid') return undefined;
+      const url = efetchUrl(options, [id.value]);
+      return recordOrNotFound(deps.http.fetch({ url, accept: 'application/xml', signal: ctx.signal }, (body) => parseEfetchArticle(body, id.value)));
     },
   };
 }

@@ -6,9 +6,10 @@
 import { z } from 'zod';
 import type { Paper } from '../model.js';
 import { normalizeArxivId } from '../pipeline/merge.js';
-import { apiUrl, arxivIdFromDoi, cleanDoi, compact, rankScore, reportDropped, withTitles } from './common.js';
+import { apiUrl, arxivIdFromDoi, cleanDoi, compact, rankScore, recordOrNotFound, reportDropped, withTitles } from './common.js';
 import type { HttpClient } from './http.js';
 import { cleanPlain, markupToText } from './markup.js';
+import type { PaperId, PaperIdKind } from './paper-id.js';
 import type { SearchQuery, Source, SourceContext } from './source.js';
 import { parseJsonBody, validateRecords, validateShape, type Validated } from './validate.js';
 
@@ -97,6 +98,20 @@ export function s2SearchUrl(baseUrl: string, query: SearchQuery): string {
   });
 }
 
+/** Identifiers Semantic Scholar resolves to one paper. */
+export const S2_LOOKUP_KINDS: readonly PaperIdKind[] = ['doi', 'arxiv', 'pmid', 's2'];
+
+/**
+ * The `/paper/{id}` URL for an identifier (`DOI:10.…`, `arXiv:2406.15877`, `PMID:123`, or the paper id;
+ * https://api.semanticscholar.org/api-docs/graph#tag/Paper-Data/operation/get_graph_get_paper). The DOI
+ * keeps its slashes, as the API expects. Undefined for other kinds.
+ */
+export function s2PaperUrl(baseUrl: string, id: PaperId): string | undefined {
+  const key = id.kind === 'doi' ? `DOI:${id.value}` : id.kind === 'arxiv' ? `arXiv:${id.value}` : id.kind === 'pmid' ? `PMID:${id.value}` : id.kind === 's2' ? id.value : undefined;
+  if (key === undefined) return undefined;
+  return apiUrl(baseUrl, `/paper/${encodeURIComponent(key).replace(/%2F/gi, '/').replace(/%3A/gi, ':')}`, { fields: FIELDS });
+}
+
 /** Options of {@link createSemanticScholarSource}. */
 export interface SemanticScholarOptions {
   baseUrl: string;
@@ -116,6 +131,13 @@ export function createSemanticScholarSource(options: SemanticScholarOptions, dep
       );
       reportDropped(ctx, NAME, page.dropped);
       return page.records.slice(0, query.maxResults);
+    },
+    lookupKinds: S2_LOOKUP_KINDS,
+    async lookup(id: PaperId, ctx: SourceContext): Promise<Paper | undefined> {
+      const url = s2PaperUrl(options.baseUrl, id);
+      if (!url) return undefined;
+      const headers = options.apiKey ? { 'x-api-key': options.apiKey } : undefined;
+      return recordOrNotFound(deps.http.fetch({ url, accept: 'application/json', signal: ctx.signal, ...(headers ? { headers } : {}) }, parseS2Paper));
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Paper } from '../model.js';
+import type { PaperId, PaperIdKind } from './paper-id.js';
 
 /** What a source is asked for. */
 export interface SearchQuery {
@@ -32,4 +33,15 @@ export interface Source {
   /** Stable name shown in the methodology (`openalex`, `arxiv`, ..., `corpus`). */
   readonly name: string;
   search(query: SearchQuery, ctx: SourceContext): Promise<Paper[]>;
+  /**
+   * Optional: the kinds of identifier {@link Source.lookup} resolves (a source without `lookup` is
+   * never asked for a single paper). See `lookup.ts`, which asks the configured sources in turn.
+   */
+  readonly lookupKinds?: readonly PaperIdKind[];
+  /**
+   * Optional: fetches one record by identifier, through the source's own HTTP layer (base URL, rate
+   * limit, retries, cache, user agent). Resolves to the paper, or undefined when the source has no
+   * such record (an HTTP 404, an empty answer); throws a `SourceError` when the source failed.
+   */
+  lookup?(id: PaperId, ctx: SourceContext): Promise<Paper | undefined>;
 }

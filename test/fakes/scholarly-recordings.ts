@@ -64,7 +64,12 @@ function limitOf(params: URLSearchParams, name: string, fallback: number): numbe
   return Number.isInteger(n) && n > 0 ? n : fallback;
 }
 
-/** OpenAlex: `/works?filter=title.search:...` and `/works/{doi url}` as recorded; any other list request gets every recorded work. */
+/**
+ * OpenAlex: `/works?filter=title.search:...` and `/works/{doi url}` as recorded; any other list request
+ * gets every recorded work. A single-work request in a form not recorded (`/works/W…`, `/works/doi:…`,
+ * `/works/https://doi.org/…` of a work recorded only in a list) is answered with that recorded work
+ * object, as OpenAlex answers every form of the same work alike; an unknown work is a 404.
+ */
 function openalex() {
   const byTitle = new Map<string, string>();
   const byPath = new Map<string, string>();
@@ -79,6 +84,8 @@ function openalex() {
     for (const w of data.results ?? (data.id && data.title ? [data as { id: string }] : [])) works.set(w.id, w);
   }
   const all = [...works.values()];
+  // Whole work objects only (the `select=open_access,doi` recordings have neither id nor title).
+  const byDoi = new Map((all as { doi?: string | null }[]).filter((w) => w.doi).map((w) => [w.doi!.replace(/^https:\/\/doi\.org\//i, '').toLowerCase(), w]));
   return (path: string, params: URLSearchParams): FakeAnswer => {
     if (path === '/works') {
       const recorded = byTitle.get(params.get('filter') ?? '');
@@ -88,25 +95,44 @@ function openalex() {
     }
     const recorded = byPath.get(`${decodeURIComponent(path)}|${params.get('select') ?? ''}`);
     if (recorded) return { status: 200, contentType: JSON_TYPE, body: recorded, kind: 'recorded' };
+    const key = decodeURIComponent(path).replace(/^\/works\//, '');
+    const doi = /^(?:doi:|https:\/\/doi\.org\/)(10\..+)$/i.exec(key)?.[1]?.toLowerCase();
+    const work = doi ? byDoi.get(doi) : works.get(`https://openalex.org/${key.toUpperCase()}`);
+    if (work) return json(work);
     return json({ error: 'Not found', message: 'The requested work was not found.' }, 'not-found', 404);
   };
 }
 
-/** arXiv: recorded `id_list` lookups and `search_query=testing` pages; other searches get the recorded testing page that fits. */
+/**
+ * arXiv: recorded `id_list` lookups and `search_query=testing` pages; other searches get the recorded
+ * testing page that fits. A lookup by `id_list` alone (no search query) is answered with the recording
+ * of that id whatever its `start`/`max_results` (the recordings asked with `max_results=100`, a single-
+ * paper lookup asks for 1; for one id the feed is the same), and an id never recorded with the recorded
+ * empty feed of `id_list=0000.0000`, which is how arXiv answers an id it does not have.
+ */
 function arxiv() {
   const recorded = new Map<string, { status: number; body: string }>();
+  const byIdList = new Map<string, { status: number; body: string }>();
   const testingPages: { max: number; body: string }[] = [];
   for (const e of readIndex('arxiv-api')) {
     const p = new URL(e.url).searchParams;
     const body = read('arxiv-api', e.file);
     recorded.set(`${p.get('search_query')}|${p.get('id_list')}|${p.get('start')}|${p.get('max_results')}`, { status: e.status, body });
+    if (!p.get('search_query') && p.get('id_list') && p.get('start') === '0') byIdList.set(p.get('id_list')!, { status: e.status, body });
     if (p.get('search_query') === 'testing' && p.get('start') === '0') testingPages.push({ max: Number(p.get('max_results')), body });
   }
   testingPages.sort((a, b) => a.max - b.max);
+  const emptyFeed = byIdList.get('0000.0000')!;
   return (_path: string, params: URLSearchParams): FakeAnswer => {
     const key = `${params.get('search_query') ?? ''}|${params.get('id_list') ?? ''}|${params.get('start') ?? '0'}|${params.get('max_results') ?? '10'}`;
     const hit = recorded.get(key);
     if (hit) return { status: hit.status, contentType: ATOM_TYPE, body: hit.body, kind: 'recorded' };
+    const idList = params.get('id_list');
+    if (idList && !params.get('search_query')) {
+      const same = byIdList.get(idList);
+      if (same) return { status: same.status, contentType: ATOM_TYPE, body: same.body, kind: 'recorded' };
+      return { status: 200, contentType: ATOM_TYPE, body: emptyFeed.body, kind: 'not-found' };
+    }
     const max = limitOf(params, 'max_results', 10);
     const page = [...testingPages].reverse().find((p) => p.max <= max) ?? testingPages[0]!;
     return { status: 200, contentType: ATOM_TYPE, body: page.body, kind: 'fallback' };
