@@ -5,7 +5,9 @@
 import type { CoreConfig } from './config.js';
 import { SynthError } from './errors.js';
 import { createJobRunner, type JobRunner } from './jobs/runner.js';
+import { addPaper, describeChanges } from './pipeline/add-paper.js';
 import { followUp } from './pipeline/followup.js';
+import { lookupPaper } from './sources/lookup.js';
 import type { Synthesize } from './pipeline/synthesize.js';
 import type { Logger } from './logger.js';
 import { createRuntime, type Runtime } from './runtime.js';
@@ -39,6 +41,32 @@ export async function createCore(config: CoreConfig, log: Logger, options: CoreO
   // A follow-up in a run's thread is answered from that run's report (its papers first, then the
   // configured sources when they do not answer it); every other request is a run of its own.
   const synthesize: Synthesize = async (request, runOptions = {}) => {
+    if (request.addTo) {
+      // `add <id>` in a thread: look the paper up, then re-run the report's question with it included.
+      const report = await stores.reports.get(request.addTo.of);
+      if (!report) throw new SynthError('usage', 'The report this thread discussed is no longer stored, so a paper cannot be added to it. Ask the question again.');
+      const found = await lookupPaper(request.addTo.id, runtime.sources, { ...(runOptions.signal ? { signal: runOptions.signal } : {}), log });
+      if (found.status === 'not-found') throw new SynthError('not_found', found.message);
+      if (found.status === 'failed') throw new SynthError('all_sources_failed', found.message);
+      const added = await addPaper(report, found.paper, {
+        engine: runtime.engine,
+        requested: request.addTo.id,
+        source: found.source,
+        log,
+        ...(runOptions.runId ? { runId: runOptions.runId } : {}),
+        ...(runOptions.onEvent ? { onEvent: runOptions.onEvent } : {}),
+        ...(runOptions.signal ? { signal: runOptions.signal } : {}),
+      });
+      const changes = describeChanges(added.diff);
+      if (added.report.addition) return { ...added.report, addition: { ...added.report.addition, changes } };
+      // Nothing changed (no abstract, off the topic): the thread still gets its answer, saying so, as a run of its own.
+      return {
+        ...report,
+        id: runOptions.runId ?? report.id,
+        createdAt: new Date().toISOString(),
+        addition: { of: report.id, paper: found.paper.id, requested: request.addTo.id, source: found.source, changes },
+      };
+    }
     if (!request.followUpOf) {
       const { revisionOf, ...plain } = request;
       const report = await runtime.synthesize(plain, runOptions);

@@ -263,6 +263,8 @@ export const AdditionSchema = z.object({
   paper: z.string(),
   requested: z.string().optional(),
   source: z.string().optional(),
+  /** What the addition changed, in plain sentences (`describeChanges`), as the thread is told. */
+  changes: z.string().optional(),
 });
 /** See {@link AdditionSchema}. */
 export type Addition = z.infer<typeof AdditionSchema>;
@@ -313,6 +315,8 @@ export const RunRequestSchema = z.object({
    * report's context and answered first from its papers (`src/pipeline/followup.ts`).
    */
   followUpOf: z.string().min(1).optional(),
+  /** `add <id>` in a run's thread: the report to add a paper to, and the paper's identifier as asked. */
+  addTo: z.object({ of: z.string().min(1), id: z.string().min(1).max(300) }).optional(),
   /** A revision in a run's thread: the report it revises and the refinement asked for ("since 2020"). */
   revisionOf: z.object({ of: z.string().min(1), refinement: z.string().max(200) }).optional(),
 });

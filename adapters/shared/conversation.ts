@@ -21,7 +21,9 @@ import { createCoalescer } from './coalescer.js';
 import { reportFiles, type ReportFile } from './files.js';
 import { answerLine } from './glance.js';
 import { failureText, isRetryable, refusalText } from './texts.js';
+import { findReference } from '../../src/pipeline/add-paper.js';
 import { isChitChat, parseThreadCommand, threadPapers } from '../../src/pipeline/followup.js';
+import { parsePaperId } from '../../src/sources/lookup.js';
 import { describeReverification, flagClaim, voteOnAnswer } from '../../src/pipeline/flags.js';
 import { cleanText } from '../../src/text/sanitize.js';
 
@@ -145,7 +147,7 @@ function asksSomething(text: string): boolean {
 
 /** A request without the follow-up link (a refinement re-runs the original question itself). */
 function withoutFollowUp(request: RunRequest): Omit<RunRequest, 'question'> {
-  const { question: _question, followUpOf: _followUpOf, revisionOf: _revisionOf, ...rest } = request;
+  const { question: _question, followUpOf: _followUpOf, revisionOf: _revisionOf, addTo: _addTo, ...rest } = request;
   return rest;
 }
 
@@ -572,7 +574,22 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
         return 'command';
       }
       if (command?.kind === 'add') {
-        await tellAuthor('Adding a paper to a thread is not available yet: ask a question that names it, or add it to the corpus.');
+        if (!report) {
+          await tellAuthor('The report of this thread is no longer stored, so a paper cannot be added to it. Ask the question again.');
+          return 'command';
+        }
+        const id = parsePaperId(command.id);
+        const already = id ? findReference(report, id) : undefined;
+        if (already) {
+          await say(`That paper is already in this thread's report, as [${already.number}] ${already.reference.title}.`);
+          return 'command';
+        }
+        const admitted = conversation.admit(asker, original.question, { addTo: { of: report.id, id: command.id } });
+        if ('refusal' in admitted) {
+          await tellAuthor(admitted.refusal);
+          return 'refused';
+        }
+        await conversation.ask(admitted.admission, { channel: where.channel, thread: where.thread, message: where.message, ...(where.workspace ? { workspace: where.workspace } : {}), ...(where.tell ? { tell: where.tell } : {}) });
         return 'command';
       }
       let request: Omit<RunRequest, 'question'>;

@@ -63,7 +63,8 @@ export function quoteRepeatsClaim(claim: Pick<Claim, 'text' | 'quote'>): boolean
  * What a follow-up's answer says of where it came from (undefined for a run of its own): from the
  * thread's papers, or from a wider search because they did not answer it.
  */
-export function followUpLine(report: Pick<Report, 'followUp' | 'references' | 'revision'>): string | undefined {
+export function followUpLine(report: Pick<Report, 'followUp' | 'references' | 'revision' | 'addition'>): string | undefined {
+  if (report.addition) return report.addition.changes ?? `Added ${report.addition.requested ?? report.addition.paper} to this thread's papers.`;
   if (report.revision) return `Revision of this thread's question (${report.revision.refinement}).`;
   const followUp = report.followUp;
   if (!followUp) return undefined;

@@ -16,6 +16,7 @@ const REASONS: Partial<Record<ErrorCode | 'interrupted', string>> = {
   cancelled: 'The run was cancelled.',
   interrupted: 'The bot restarted while this run was in progress.',
   rate_limited: 'Too many runs are in progress.',
+  not_found: 'The paper could not be found.',
   store: 'The report could not be saved.',
   config: 'The bot is misconfigured.',
   internal: 'Something went wrong inside the bot.',

@@ -39,8 +39,9 @@ export const TEST_LIMITS: RateLimits = {
 
 /** Options of {@link startSlackHarness}. */
 export interface HarnessOptions {
-  /** A scripted synthesize; otherwise a real runtime over `corpus`. */
+  /** A scripted synthesize; otherwise a real runtime over `corpus` (or `runtime` as given). */
   synthesize?: Synthesize;
+  runtime?: Runtime;
   corpus?: string[];
   fake?: FakeSlackOptions;
   adapter?: SlackAdapterOptions;
@@ -84,7 +85,9 @@ export async function startSlackHarness(options: HarnessOptions = {}): Promise<H
   });
   const config = loadConfig(env);
   const stores = options.stores ?? (await createStores('memory://'));
-  const runtime: Runtime = options.synthesize
+  const runtime: Runtime = options.runtime
+    ? options.runtime
+    : options.synthesize
     ? ({ synthesize: options.synthesize, engine: undefined, sources: [], skipped: [] } as unknown as Runtime)
     : createRuntime(config, log, { corpus: options.corpus ?? [SCIFACT], offline: true });
   const core = await createCore(config, log, { stores, runtime, ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}) });
