@@ -80,4 +80,4 @@ export function flaggedNote(claim: Pick<Claim, 'flags'>): string {
 }
 
 /** The thread commands, shown under an answer as a hint (plain text; each platform formats it). */
-export const THREAD_HINT = 'Ask a follow-up in this thread (mention me), or: explain claim 2 · since 2020 · more papers';
+export const THREAD_HINT = 'Ask a follow-up in this thread (mention me), or: explain claim 2 · add <DOI, arXiv or PubMed id> · since 2020 · more papers';
