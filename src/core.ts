@@ -58,10 +58,12 @@ export async function createCore(config: CoreConfig, log: Logger, options: CoreO
         ...(runOptions.signal ? { signal: runOptions.signal } : {}),
       });
       const changes = describeChanges(added.diff);
-      if (added.report.addition) return { ...added.report, addition: { ...added.report.addition, changes } };
+      // addPaper returns the report it was given when nothing changed (the paper had no abstract, or was off the topic).
+      if (added.report.id !== report.id && added.report.addition) return { ...added.report, addition: { ...added.report.addition, changes } };
       // Nothing changed (no abstract, off the topic): the thread still gets its answer, saying so, as a run of its own.
+      const { feedback: _feedback, followUp: _followUp, revision: _revision, ...unchanged } = report;
       return {
-        ...report,
+        ...unchanged,
         id: runOptions.runId ?? report.id,
         createdAt: new Date().toISOString(),
         addition: { of: report.id, paper: found.paper.id, requested: request.addTo.id, source: found.source, changes },

@@ -581,7 +581,7 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
         const id = parsePaperId(command.id);
         const already = id ? findReference(report, id) : undefined;
         if (already) {
-          await say(`That paper is already in this thread's report, as [${already.number}] ${already.reference.title}.`);
+          await say(`That paper is already in this thread's report, as [${already.number}] ${already.reference.title.replace(/[.\s]+$/, '')}.`);
           return 'command';
         }
         const admitted = conversation.admit(asker, original.question, { addTo: { of: report.id, id: command.id } });

@@ -48,7 +48,7 @@ function runtimeWithSources() {
 describe('add <id> in a run thread', () => {
   it('Discord: adds a corpus paper the run left out, re-runs the question with it and posts what changed', async () => {
     const stores = await sharedStores();
-    const h = await startDiscord({ runtime: createRuntime(loadConfig({ STORE_URL: 'memory://', SYNTH_SOURCES: 'none' }), silentLogger, { corpus: [SCIFACT], offline: true }), stores });
+    const h = await startDiscord({ runtime: runtimeWithSources(), stores });
     open.push(h);
     const interaction = h.fake.dispatchCommand({ question: QUESTION, maxPapers: 3 });
     const isAnswer = (r: { route: string; body?: Record<string, unknown> }) => r.route === 'POST /channels/:id/messages' && Array.isArray(r.body?.embeds) && (r.body!.embeds as { title?: string }[]).some((e) => e.title?.startsWith('Evidence synthesis'));
@@ -71,8 +71,19 @@ describe('add <id> in a run thread', () => {
     const runs = h.fake.requests.filter(isAnswer).length;
     h.fake.dispatchMessage({ content: `<@${h.fake.botUser.id}> add 7613033`, channelId: interaction.originalId! });
     const note = await h.fake.waitFor(() => h.fake.calls('POST /channels/:id/messages').find((r) => String(r.body?.content ?? '').startsWith('That paper is already in')));
-    expect(String(note.body!.content)).toMatch(/as \[\d+\] Aspirin in the chemoprevention/);
+    expect(String(note.body!.content)).toMatch(/as \[\d+\] Aspirin in the chemoprevention of colorectal neoplasia: an overview\.$/);
     expect(h.fake.requests.filter(isAnswer)).toHaveLength(runs);
+
+    // A DOI the corpus lacks: looked up in the live sources (recorded OpenAlex/Crossref payloads), and the thread told what changed.
+    h.fake.dispatchMessage({ content: `<@${h.fake.botUser.id}> add 10.1073/pnas.1414271111`, channelId: interaction.originalId! });
+    await h.fake.waitFor(() => h.fake.requests.filter(isAnswer).length === runs + 1, 30_000);
+    await h.adapter.settled();
+    expect([...scholarly.requestsFor('openalex'), ...scholarly.requestsFor('crossref')].some((r) => decodeURIComponent(r.path).includes('10.1073/pnas.1414271111'))).toBe(true);
+    const byDoi = (await reports(stores)).find((r) => r.addition?.requested?.toLowerCase().includes('10.1073/pnas.1414271111'))!;
+    expect(byDoi.addition).toMatchObject({ of: added.id, source: expect.stringMatching(/^(?:openalex|crossref)$/), changes: expect.any(String) });
+    // Each addition is a report of its own: the first one is still stored as it was.
+    expect(((await stores.reports.get(added.id)) as Report).addition!.paper).toBe('corpus:7613033');
+    expect(String(h.fake.requests.filter(isAnswer).at(-1)!.body!.content)).toContain(byDoi.addition!.changes!.slice(0, 30));
     expect(h.fake.problems).toEqual([]);
   });
 
