@@ -8,7 +8,8 @@ import type { Keyv } from 'keyv';
 
 /** What the renderer draws: escaped HTML and one plain line (for announcements). */
 export interface WebMessage {
-  kind: 'parent' | 'progress' | 'answer' | 'failure' | 'notice';
+  /** `said`: a visitor's own message in a thread (a follow-up); `evidence`: one claim explained there. */
+  kind: 'parent' | 'progress' | 'answer' | 'failure' | 'notice' | 'said' | 'evidence';
   html: string;
   text: string;
   /** The run (or report) the message is about: progress and failures carry it, for Cancel and Retry. */

@@ -9,6 +9,7 @@ import { ASSET_VERSION } from './assets.js';
 import { alreadyEscaped, empty, h, withCitations, type Html } from './html.js';
 import type { PostedMessage } from './hub.js';
 import { claimEvidence, cite, confidenceText, referenceBody, referenceNumbers, verdictBadge } from './pieces.js';
+import { flaggedNote } from '../shared/glance.js';
 import { VERDICT_SYMBOL } from './render.js';
 import { evidenceLegend, evidenceMapSvg, evidenceMarks, prismaSteps, prismaSvg } from './svg.js';
 
@@ -43,6 +44,14 @@ export function messageHtml(m: PostedMessage): Html {
   return h`<div class="message kind-${m.kind}" id="m-${m.id}" data-id="${m.id}" data-rev="${m.rev}" data-kind="${m.kind}">${alreadyEscaped(m.html)}</div>`;
 }
 
+/** The placeholder of a thread's reply box: what may be typed there. */
+export const REPLY_HINT = 'Ask a follow-up, or: explain claim 2 · add <DOI> · since 2020 · more papers';
+
+/** The reply box under a thread: a plain form post (the page's script sends it in place). */
+export function replyFormHtml(threadId: string): Html {
+  return h`<form class="reply" method="post" action="/threads/${encodeURIComponent(threadId)}/reply" data-action="reply"><label><span class="visually-hidden">Reply in this thread</span><textarea name="text" rows="1" maxlength="1000" required placeholder="${REPLY_HINT}"></textarea></label> <button type="submit">Reply</button></form>`;
+}
+
 /** The visitor's threads, newest first: each parent with its replies. */
 export function threadsHtml(messages: readonly PostedMessage[]): Html {
   const parents = messages.filter((m) => !m.thread).reverse();
@@ -50,7 +59,7 @@ export function threadsHtml(messages: readonly PostedMessage[]): Html {
   return h`${parents.map(
     (parent) => h`<article class="thread" id="t-${parent.id}" data-thread="${parent.id}" aria-labelledby="m-${parent.id}">${messageHtml(parent)}<ol class="replies">${messages
       .filter((m) => m.thread === parent.id)
-      .map((m) => h`<li>${messageHtml(m)}</li>`)}</ol></article>`,
+      .map((m) => h`<li>${messageHtml(m)}</li>`)}</ol>${replyFormHtml(parent.id)}</article>`,
   )}`;
 }
 
@@ -79,7 +88,8 @@ ${form}
 <h2 id="threads-heading">Your questions</h2>
 <div id="threads">${threadsHtml(view.messages)}</div>
 </section>
-<div id="announcer" class="visually-hidden" role="status" aria-live="polite"></div>`;
+<div id="announcer" class="visually-hidden" role="status" aria-live="polite"></div>
+<template id="reply-template">${replyFormHtml('THREAD')}</template>`;
   return layout({ title: 'Research synthesis', main, script: true, visitor: view.visitor });
 }
 
@@ -108,7 +118,7 @@ export function reportPage(report: Report, links: ReportPageLinks): string {
   const claims = report.claims.map((claim, i) => {
     const n = i + 1;
     return h`<li class="claim-full" value="${n}"><article id="claim-${n}" tabindex="-1" aria-labelledby="claim-${n}-h">
-<h3 id="claim-${n}-h"><a class="anchor" href="#claim-${n}">Claim ${n}</a> ${verdictBadge(claim)} <span class="conf">${confidenceText(claim.verification.confidence)}</span></h3>
+<h3 id="claim-${n}-h"><a class="anchor" href="#claim-${n}">Claim ${n}</a> ${verdictBadge(claim)} <span class="conf">${confidenceText(claim.verification.confidence)}</span>${flaggedNote(claim) ? h` <span class="flagged">${flaggedNote(claim)}</span>` : empty}</h3>
 <p class="claim-text">${claim.text} ${cite(claim.paperId, refs, base)}</p>
 ${claimEvidence(report, claim, refs, base)}
 </article></li>`;

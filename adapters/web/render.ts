@@ -8,13 +8,13 @@ import { createHash } from 'node:crypto';
 import type { Report } from '../../src/model.js';
 import { describeStage, formatSeconds, type ProgressSnapshot } from '../../src/progress.js';
 import type { ChatRenderer, RunOutcome, Words } from '../shared/chat.js';
-import { ANSWER_BADGE, inlineClaims, quoteRepeatsClaim } from '../shared/glance.js';
+import { ANSWER_BADGE, flaggedNote, followUpLine, inlineClaims, quoteRepeatsClaim } from '../shared/glance.js';
 import { bottomLine } from '../../src/render/bottom-line.js';
 import type { Answer } from '../../src/model.js';
 import { failureText } from '../shared/texts.js';
 import { empty, h, toHtml, withCitations, type Html } from './html.js';
 import type { WebMessage } from './hub.js';
-import { claimEvidence, confidenceText, referenceBody, referenceNumbers, verdictBadge } from './pieces.js';
+import { cite, claimEvidence, confidenceText, referenceBody, referenceNumbers, verdictBadge } from './pieces.js';
 
 /** Where a report's page and downloads are, as the viewer may open them (signed when the page is exposed). */
 export interface ReportLinks {
@@ -101,14 +101,35 @@ export function progressHtml(snapshot: ProgressSnapshot, runId: string, note?: s
   };
 }
 
+/** "⚑ flagged by N" beside a flagged claim. */
+function flaggedHtml(claim: Report['claims'][number]): Html {
+  const note = flaggedNote(claim);
+  return note ? h` <span class="flagged">${note}</span>` : empty;
+}
+
+/** Flag this claim: a plain form (the reason is optional), beside the claim's evidence. */
+function flagForm(reportId: string, claim: Report['claims'][number]): Html {
+  return h`<form class="flag-form" method="post" action="/reports/${encodeURIComponent(reportId)}/claims/${encodeURIComponent(claim.id)}/flag" data-action="flag"><label>Flag this claim: why? (optional) <textarea name="reason" rows="1" maxlength="1000"></textarea></label> <button type="submit" class="secondary"><span aria-hidden="true">⚑</span> Flag this claim</button></form>`;
+}
+
+/** 👍/👎 on an answer, kept as the report's feedback. */
+function voteForm(reportId: string): Html {
+  return h`<form class="vote-form" method="post" action="/reports/${encodeURIComponent(reportId)}/vote" data-action="vote"><span class="vote-label">Was this answer useful?</span> <button type="submit" name="vote" value="up" class="secondary"><span aria-hidden="true">👍</span> Yes</button> <button type="submit" name="vote" value="down" class="secondary"><span aria-hidden="true">👎</span> No</button></form>`;
+}
+
+/** A visitor's own message in a thread (a follow-up or a thread command). */
+export function saidMessage(asker: string, text: string): WebMessage {
+  return message('said', h`<p class="said">${userHtml(asker)}: <span class="said-text">${text}</span></p>`, `visitor ${visitorName(asker)}: ${text}`);
+}
+
 /** The claims an answer lists, each expandable to its quote and evidence. */
 function claimItems(report: Report, claims: Report['claims'], refs: Map<string, number>, base: string): Html {
   return h`${claims.map((claim) => {
     const n = report.claims.indexOf(claim) + 1;
     const repeats = quoteRepeatsClaim(claim);
-    return h`<li class="claim" value="${n}"><details><summary><span class="claim-head">${verdictBadge(claim)} <span class="conf">${confidenceText(claim.verification.confidence, false)}</span></span> <span class="claim-text">${claim.text}</span> <span class="cite">[${refs.get(claim.paperId) ?? '?'}]</span></summary>${
+    return h`<li class="claim" value="${n}"><details><summary><span class="claim-head">${verdictBadge(claim)} <span class="conf">${confidenceText(claim.verification.confidence, false)}</span></span> <span class="claim-text">${claim.text}</span> <span class="cite">[${refs.get(claim.paperId) ?? '?'}]</span>${flaggedHtml(claim)}</summary>${
       repeats ? h`<p class="repeat-note">The claim is the paper's own sentence.</p>` : empty
-    }${claimEvidence(report, claim, refs, base)}<p class="claim-link"><a href="${base}#claim-${n}">Claim ${n} in the full report</a></p></details></li>`;
+    }${claimEvidence(report, claim, refs, base)}${flagForm(report.id, claim)}<p class="claim-link"><a href="${base}#claim-${n}">Claim ${n} in the full report</a></p></details></li>`;
   })}`;
 }
 
@@ -129,9 +150,11 @@ export function answerHtml(report: Report, asker: string, links: ReportLinks): {
   for (const c of top) cited.add(refs.get(c.paperId) ?? 0);
   const sources = [...cited].filter((n) => n >= 1 && n <= report.references.length).sort((a, b) => a - b);
   const shownSources = sources.slice(0, 8);
+  const followUp = followUpLine(report);
   const html = h`<article class="answer verdict-${verdict}" aria-label="Answer">
 <h3 class="bottom-line">${report.answer ? h`<span class="badge" aria-hidden="true">${VERDICT_SYMBOL[report.answer.verdict]}</span> ` : empty}${head}</h3>
 <p class="for">For ${userHtml(asker)}.</p>
+${followUp ? h`<p class="follow-up">${followUp}</p>` : empty}
 <p class="answer-text">${withCitations(report.answer?.text || report.abstract || 'No answer could be written from the retrieved papers.', page, report.references.length)}</p>
 <p class="quality">Quality ${report.qualityScore}/10${reviewers ? ` (${reviewers})` : ''} · ${m.included} papers included of ${m.identified} identified.</p>
 ${
@@ -149,6 +172,7 @@ ${
     : empty
 }
 <p class="report-links"><a class="full-report" href="${page}">Full report</a> · Download <a href="${links.download(report.id, 'md')}" download>Markdown</a>, <a href="${links.download(report.id, 'json')}" download>JSON</a>, <a href="${links.download(report.id, 'bib')}" download>BibTeX</a></p>
+${voteForm(report.id)}
 </article>`;
   return { html, text: `Answer ready: ${head}` };
 }
@@ -173,6 +197,16 @@ export function createWebRenderer(links: ReportLinks): ChatRenderer<WebMessage> 
         retryable ? h`<form class="run-control" method="post" action="/runs/${runId}/retry" data-action="retry"><button type="submit">Retry</button></form>` : empty
       }</div>`;
       return message('failure', html, `The run failed. ${text}`, runId);
+    },
+    evidence(report, claim) {
+      const index = report.claims.findIndex((c) => c.id === claim.id);
+      const n = index + 1;
+      const refs = referenceNumbers(report);
+      const page = links.page(report.id);
+      const html = h`<article class="explained" aria-label="${`Claim ${n} explained`}"><h3 class="claim-title">Claim ${n} ${verdictBadge(claim)} <span class="conf">${confidenceText(claim.verification.confidence)}</span>${flaggedHtml(claim)}</h3>
+<p class="claim-text">${claim.text} ${cite(claim.paperId, refs, page)}</p>
+${claimEvidence(report, claim, refs, page)}${flagForm(report.id, claim)}<p class="claim-link"><a href="${page}#claim-${n}">Claim ${n} in the full report</a></p></article>`;
+      return message('evidence', html, `Claim ${n}: ${claim.text}`, report.id);
     },
     notice(words) {
       return message('notice', h`<p class="notice">${wordsHtml(words)}</p>`, wordsText(words));

@@ -30,7 +30,8 @@ import { toHtml } from './html.js';
 import type { Hub, PostedMessage, WebMessage } from './hub.js';
 import { REPORT_ID, verifyReportSignature } from './links.js';
 import { accessPage, askPage, cancelConfirmPage, errorPage, messageHtml, reportPage } from './pages.js';
-import { visitorName, wordsText } from './render.js';
+import { saidMessage, visitorName, wordsText } from './render.js';
+import { isChitChat } from '../../src/pipeline/followup.js';
 
 /** Limits the server keeps. */
 export interface ServerLimits {
@@ -273,7 +274,9 @@ export function createWebApp(deps: WebServerDeps): { app: Hono<Env>; closeStream
     });
   });
 
-  const told = (c: Context<Env>, words: string, status: 200 | 403 | 409 = 200) => (wantsJson(c) ? c.json({ told: words }, status) : c.redirect(`/?told=${encodeURIComponent(words)}`, 303));
+  /** Tells the visitor a sentence: JSON for the page's script (`ok` when it is not a refusal), else back to the page with it. */
+  const told = (c: Context<Env>, words: string, status: 200 | 403 | 404 | 409 | 422 = 200, ok = false) =>
+    wantsJson(c) ? c.json({ told: words, ...(ok ? { ok: true } : {}) }, status) : c.redirect(`/?told=${encodeURIComponent(words)}`, 303);
 
   app.post('/runs/:id/cancel', async (c) => {
     if (!mayAsk(c)) return refuse(c);
@@ -308,6 +311,57 @@ export function createWebApp(deps: WebServerDeps): { app: Hono<Env>; closeStream
     return wantsJson(c) ? c.json({ retried: true }) : c.redirect('/', 303);
   });
 
+  // The thread's reply box: a follow-up, or a thread command ("explain claim 2", "add <DOI>", "since 2020",
+  // "more papers"), read by the shared conversation as a mention in the run's thread would be.
+  app.post('/threads/:id/reply', askLimiter, async (c) => {
+    if (!mayAsk(c)) return refuse(c);
+    const visitor = c.get('visitor');
+    const body = await c.req.parseBody();
+    const text = (typeof body.text === 'string' ? body.text : '').trim().slice(0, 1000);
+    const parent = await hub.get(visitor, c.req.param('id'));
+    if (!parent || parent.thread) return told(c, 'That thread is no longer on this page.', 404);
+    if (!text) return told(c, 'Type a follow-up question or a thread command first.', 422);
+    const where = { channel: visitor, thread: parent.id, mentioned: true };
+    let said: string | undefined;
+    const tell = async (message: WebMessage) => void (said = message.text);
+    // Thanks and the like ask nothing: nothing is posted in the thread.
+    const mine = isChitChat(text) ? undefined : await hub.post(visitor, parent.id, saidMessage(visitor, text));
+    const work = conversation.inThread(visitor, text, { ...where, message: mine?.id ?? parent.id, tell });
+    conversation.track(work);
+    const result = await work;
+    if (result === 'not-ours') return told(c, "This thread's run is no longer stored; ask the question again above.", 409);
+    if (result === 'ignored') return told(c, 'Nothing to answer there: ask a question, or explain claim 2 · add <DOI> · since 2020 · more papers.', 200, true);
+    if (said) return told(c, said, result === 'refused' ? 409 : 200, result !== 'refused');
+    return wantsJson(c) ? c.json({ replied: result }, 202) : c.redirect(`/#t-${parent.id}`, 303);
+  });
+
+  /** The report of an answer in this visitor's threads (flags and votes are on what the visitor sees). */
+  const shownReport = async (visitor: string, reportId: string) => (await hub.list(visitor)).some((m) => (m.kind === 'answer' || m.kind === 'evidence') && m.run === reportId);
+
+  app.post('/reports/:id/claims/:claim/flag', async (c) => {
+    if (!mayAsk(c)) return refuse(c);
+    const visitor = c.get('visitor');
+    const id = c.req.param('id');
+    if (!REPORT_ID.test(id) || !(await shownReport(visitor, id))) return told(c, 'That answer is not on this page.', 404);
+    const body = await c.req.parseBody();
+    const reason = typeof body.reason === 'string' ? body.reason : '';
+    const work = conversation.flag(id, c.req.param('claim'), visitor, reason);
+    conversation.track(work);
+    return told(c, wordsText(await work), 200, true);
+  });
+
+  app.post('/reports/:id/vote', async (c) => {
+    if (!mayAsk(c)) return refuse(c);
+    const visitor = c.get('visitor');
+    const id = c.req.param('id');
+    const body = await c.req.parseBody();
+    if (body.vote !== 'up' && body.vote !== 'down') return told(c, 'A vote is up or down.', 422);
+    if (!REPORT_ID.test(id) || !(await shownReport(visitor, id))) return told(c, 'That answer is not on this page.', 404);
+    const work = conversation.vote(id, visitor, body.vote);
+    conversation.track(work);
+    return told(c, wordsText(await work), 200, true);
+  });
+
   /** May this request see this report? Locally yes; exposed, with a valid signed link or the access token. */
   const mayRead = (c: Context<Env>, id: string) => !config.exposed || c.get('access') || verifyReportSignature(secret, id, c.req.query('exp'), c.req.query('sig'));
   const signedQueryOf = (c: Context<Env>, id: string) =>
@@ -329,7 +383,8 @@ export function createWebApp(deps: WebServerDeps): { app: Hono<Env>; closeStream
     const report = await readReport(c);
     if (report instanceof Response) return report;
     const query = signedQueryOf(c, report.id);
-    const key = `${report.id}|${query}`;
+    // A report changes only when a claim is flagged (re-verified): the flags are part of the key.
+    const key = `${report.id}|${query}|${report.claims.reduce((n, claim) => n + (claim.flags?.length ?? 0), 0)}`;
     let page = pages.get(key);
     if (!page) {
       page = reportPage(report, { query });

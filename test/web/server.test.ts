@@ -6,8 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { reportUrl } from '../../adapters/web/links.js';
+import type { Report } from '../../src/model.js';
 import { visitorName } from '../../adapters/web/render.js';
 import { makeReport, scriptedSynthesize } from '../slack/scripted.js';
 import { startWebHarness, waitFor, type StreamedMessage, type Visitor, type WebHarness } from './harness.js';
@@ -175,6 +177,123 @@ describe('the web page', () => {
     expect(statuses.slice(0, 3).every((s) => s === 202 || s === 429)).toBe(true);
     expect(statuses[3]).toBe(429);
     await h.adapter.settled();
+  });
+});
+
+describe('the thread on the page', () => {
+  const CORPUS = fileURLToPath(new URL('../fixtures/corpus/exercise.jsonl', import.meta.url));
+  const QUESTION = 'Does exercise reduce depressive symptoms in adults?';
+  const reportOf = (m: StreamedMessage) => /href="\/reports\/([0-9a-f-]{36})"/.exec(m.html)![1]!;
+
+  /** A visitor with one answered run, over the real pipeline and a small corpus. */
+  async function answered() {
+    const h = await start({ corpus: [CORPUS] });
+    const v = h.visitor();
+    await v.get('/');
+    const stream = await v.stream();
+    const { runId } = (await (await v.post('/ask', { question: QUESTION })).json()) as { runId: string };
+    const answer = await waitFor(() => byKind(stream.latest(), 'answer')[0], 'the answer');
+    await h.adapter.settled();
+    const parent = byKind(stream.latest(), 'parent')[0]!;
+    return { h, v, stream, runId, answer, parent };
+  }
+
+  it('answers a follow-up typed in the reply box from the thread’s papers, explains a claim, leaves chit-chat alone and shows hostile text as text', async () => {
+    const { h, v, stream, runId, parent } = await answered();
+    expect(await (await v.get('/')).text()).toContain(`action="/threads/${parent.id}/reply"`);
+
+    // A follow-up: the visitor's words, then its progress and a second answer, in the same thread.
+    const replied = await v.post(`/threads/${parent.id}/reply`, { text: 'does aerobic exercise reduce depressive symptoms?' });
+    expect(replied.status).toBe(202);
+    expect(await replied.json()).toEqual({ replied: 'follow-up' });
+    const second = await waitFor(() => byKind(stream.latest(), 'answer')[1], 'the follow-up answer');
+    await h.adapter.settled();
+    expect(second.thread).toBe(parent.id);
+    expect(byKind(stream.latest(), 'said')[0]).toMatchObject({ thread: parent.id, text: `visitor ${visitorName(visitorId(v))}: does aerobic exercise reduce depressive symptoms?` });
+    expect(byKind(stream.latest(), 'parent')).toHaveLength(1);
+    const original = (await h.stores.reports.get(runId)) as Report;
+    const followUp = (await h.stores.reports.get(reportOf(second))) as Report;
+    expect(followUp.followUp).toMatchObject({ of: original.id, question: 'does aerobic exercise reduce depressive symptoms?' });
+    expect(followUp.followUp!.scope).toBe('thread');
+    const known = new Set(original.references.map((r) => r.id));
+    expect(followUp.references.every((r) => known.has(r.id))).toBe(true);
+    expect(second.html).toContain('answered from this thread');
+
+    // "explain claim 1": the claim's verbatim quote and evidence, in the thread.
+    expect(await (await v.post(`/threads/${parent.id}/reply`, { text: 'explain claim 1' })).json()).toEqual({ replied: 'command' });
+    const explained = await waitFor(() => byKind(stream.latest(), 'evidence')[0], 'the evidence');
+    expect(explained.thread).toBe(parent.id);
+    expect(explained.text).toBe(`Claim 1: ${original.claims[0]!.text}`);
+    expect(explained.html).toContain('Verbatim quote from');
+    expect(explained.html).toContain(`/claims/${encodeURIComponent(original.claims[0]!.id)}/flag"`);
+    // A claim that is not there is said to the visitor only.
+    expect(await (await v.post(`/threads/${parent.id}/reply`, { text: 'explain claim 99' })).json()).toMatchObject({ told: expect.stringMatching(/there is no claim 99\.$/) });
+
+    // Chit-chat posts nothing.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const before = stream.messages.length;
+    const thanks = await v.post(`/threads/${parent.id}/reply`, { text: 'thanks' });
+    expect(thanks.status).toBe(200);
+    expect(((await thanks.json()) as { told: string }).told).toMatch(/^Nothing to answer there/);
+    await h.adapter.settled();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stream.messages.length).toBe(before);
+
+    // Hostile text in a follow-up is text, in the visitor's message and in the answer.
+    expect((await v.post(`/threads/${parent.id}/reply`, { text: `does aerobic exercise ${XSS} reduce depressive symptoms <!channel>?` })).status).toBe(202);
+    await waitFor(() => byKind(stream.latest(), 'answer')[2], 'the third answer');
+    await h.adapter.settled();
+    const said = byKind(stream.latest(), 'said').at(-1)!;
+    expect(said.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    for (const m of stream.latest().values()) expect(m.html).not.toMatch(/<img|onerror=alert\(1\)>/);
+
+    // Other threads are not this visitor's; other sites cannot post.
+    const other = h.visitor();
+    await other.get('/');
+    expect((await other.post(`/threads/${parent.id}/reply`, { text: 'what about children?' })).status).toBe(404);
+    expect((await v.post(`/threads/${parent.id}/reply`, { text: 'what about children?' }, { origin: 'https://evil.example' })).status).toBe(403);
+    // Without the script, the form posts and comes back to the page.
+    const plain = await v.post(`/threads/${parent.id}/reply`, { text: 'thanks' }, { accept: 'text/html' });
+    expect(plain.status).toBe(303);
+    expect(plain.headers.get('location')).toMatch(/^\/\?told=Nothing/);
+    stream.close();
+  });
+
+  it('flags a claim with a reason (stored, said in the thread, "flagged by 1" on the answer) and keeps a vote', async () => {
+    const { h, v, stream, runId, answer } = await answered();
+    const report = (await h.stores.reports.get(runId)) as Report;
+    const claim = report.claims[0]!;
+    const action = `/reports/${runId}/claims/${encodeURIComponent(claim.id)}/flag`;
+    expect(answer.html).toContain(`action="${action}"`);
+    expect(answer.html).toContain(`action="/reports/${runId}/vote"`);
+
+    const flagged = await v.post(action, { reason: `The trial ${XSS} was tiny` });
+    expect(flagged.status).toBe(200);
+    expect(await flagged.json()).toMatchObject({ ok: true, told: expect.stringMatching(/^Thanks: claim 1 is flagged\. Re-verified against the thread/) });
+    const stored = ((await h.stores.reports.get(runId)) as Report).claims.find((c) => c.id === claim.id)!;
+    expect(stored.flags).toHaveLength(1);
+    expect(stored.flags![0]).toMatchObject({ by: visitorId(v), platform: 'web', reason: `The trial ${XSS} was tiny` });
+    await waitFor(() => stream.latest().get(answer.id)!.html.includes('⚑ flagged by 1'), 'the answer redrawn');
+    const notice = await waitFor(() => byKind(stream.latest(), 'notice').find((m) => m.text.startsWith('Claim 1 was flagged by')), 'the flag in the thread');
+    expect(notice.thread).toBe(answer.thread);
+    expect(notice.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(notice.html).not.toContain('<img');
+    // The report page shows it too (its cached copy is not served stale).
+    expect(await (await v.get(`/reports/${runId}`)).text()).toContain('⚑ flagged by 1');
+
+    // A vote is kept as the report's feedback; only the answer's own visitor can flag or vote from the page.
+    expect(await (await v.post(`/reports/${runId}/vote`, { vote: 'up' })).json()).toEqual({ ok: true, told: 'Thanks for the feedback (1 👍, 0 👎 so far).' });
+    expect(((await h.stores.reports.get(runId)) as Report).feedback).toEqual([expect.objectContaining({ by: visitorId(v), platform: 'web', vote: 'up' })]);
+    expect((await v.post(`/reports/${runId}/vote`, { vote: 'sideways' })).status).toBe(422);
+    const other = h.visitor();
+    await other.get('/');
+    expect((await other.post(`/reports/${runId}/vote`, { vote: 'down' })).status).toBe(404);
+    expect((await other.post(action, { reason: 'no' })).status).toBe(404);
+    const plain = await v.post(`/reports/${runId}/vote`, { vote: 'down' }, { accept: 'text/html' });
+    expect(plain.status).toBe(303);
+    expect(decodeURIComponent(plain.headers.get('location')!)).toBe('/?told=Thanks for the feedback (0 👍, 1 👎 so far).');
+    await h.adapter.settled();
+    stream.close();
   });
 });
 

@@ -1,8 +1,8 @@
 /*
  * The ask page's script (no framework, no build step). It follows the visitor's threads over
  * server-sent events (EventSource: the browser reconnects by itself and the server resends the
- * threads), inserts or updates each message from the HTML the server escaped, turns the Ask, Cancel
- * and Retry forms into in-place requests (Cancel asks to confirm first), keeps focus and open
+ * threads), inserts or updates each message from the HTML the server escaped, turns the Ask, Cancel,
+ * Retry, reply, flag and vote forms into in-place requests (Cancel asks to confirm first), keeps focus and open
  * <details> across live edits, and announces new answers to screen readers. Without it the forms
  * still work as plain posts.
  */
@@ -59,6 +59,12 @@
       const replies = document.createElement('ol');
       replies.className = 'replies';
       thread.append(replies);
+      // The reply box, from the server's template (its action names this thread).
+      const reply = document.getElementById('reply-template')?.content.firstElementChild?.cloneNode(true);
+      if (reply) {
+        reply.setAttribute('action', `/threads/${encodeURIComponent(id)}/reply`);
+        thread.append(reply);
+      }
       document.getElementById('no-threads')?.remove();
       threads.prepend(thread);
     }
@@ -214,16 +220,30 @@
     });
   };
 
+  // In a reply box, Enter sends; Shift+Enter makes a new line.
+  threads.addEventListener('keydown', (event) => {
+    const form = event.target.closest?.('form[data-action="reply"]');
+    if (form && event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
   threads.addEventListener('submit', async (event) => {
     const form = event.target.closest('form[data-action]');
     if (!form) return;
     event.preventDefault();
     const button = form.querySelector('button');
+    // Cancel and Retry send nothing; a reply, a flag and a vote send their fields (the vote, its button's).
+    const action = form.dataset.action;
+    const fields = action === 'cancel' || action === 'retry' ? {} : new FormData(form, event.submitter ?? undefined);
     button.disabled = true;
     try {
-      const answer = await post(form.action, {});
-      if (answer.told || answer.error) tell(answer.told || answer.error, true);
-      else if (form.dataset.action === 'cancel' && answer.confirm) confirmCancel(form);
+      const answer = await post(form.action, fields);
+      if (answer.told || answer.error) tell(answer.told || answer.error, !answer.ok);
+      else if (action === 'cancel' && answer.confirm) confirmCancel(form);
+      else if (answer.replied) tell('');
+      if (!answer.error && (answer.ok || answer.replied)) form.reset();
     } catch {
       tell(unreachable, true);
     } finally {
