@@ -48,14 +48,16 @@ export function pageValue(reportId: string, page: number): string {
 }
 
 /** Reads a claim toggle's value. */
-export function parseClaimValue(value: string | undefined): { reportId: string; claimId: string } | undefined {
-  const [reportId, claimId, extra] = (value ?? '').split(SEPARATOR);
+export function parseClaimValue(value: unknown): { reportId: string; claimId: string } | undefined {
+  if (typeof value !== 'string') return undefined;
+  const [reportId, claimId, extra] = value.split(SEPARATOR);
   return reportId && claimId && extra === undefined ? { reportId, claimId } : undefined;
 }
 
 /** Reads a page button's value. */
-export function parsePageValue(value: string | undefined): { reportId: string; page: number } | undefined {
-  const [reportId, page, extra] = (value ?? '').split(SEPARATOR);
+export function parsePageValue(value: unknown): { reportId: string; page: number } | undefined {
+  if (typeof value !== 'string') return undefined;
+  const [reportId, page, extra] = value.split(SEPARATOR);
   if (!reportId || !page || extra !== undefined || !/^\d{1,4}$/.test(page)) return undefined;
   return { reportId, page: Number(page) };
 }

@@ -21,6 +21,8 @@ import { registerRunHandlers } from './handlers.js';
 import { registerInteractionHandlers } from './interactions.js';
 import { createSlackPlatform } from './platform.js';
 import { createGuardedReceiver } from './receiver.js';
+import { ACTION, actionPattern, FLAG_VIEW } from './actions.js';
+import { COMMAND } from './messages.js';
 import type { SlackMessage } from './progress-view.js';
 import { createSlackState } from './state.js';
 import { createClaims } from '../shared/claims.js';
@@ -94,6 +96,8 @@ export function createSlackAdapter(config: SlackConfig, core: Core, options: Sla
                 port: config.port,
                 logger,
                 log,
+                // What the listeners in handlers.ts and interactions.ts take; anything else is acked at once.
+                handled: { commands: [COMMAND], actions: Object.values(ACTION).map((kind) => actionPattern(kind)), views: [FLAG_VIEW] },
                 customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req, res) => void res.writeHead(200).end('ok') }],
               }),
             });

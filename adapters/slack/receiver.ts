@@ -24,14 +24,28 @@ export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
 export interface GuardedReceiverOptions extends Omit<HTTPReceiverOptions, 'signingSecret' | 'endpoints'> {
   signingSecret: string;
   log: Logger;
+  /** What the app listens for: anything else is acknowledged (200) at once, not left to Bolt's 3 s 404. */
+  handled?: Handled;
   now?: () => number;
 }
 
 const ENDPOINT = '/slack/events';
 const FORM = 'application/x-www-form-urlencoded';
 
-/** Why a signed body is refused, or undefined when Bolt can take it. */
-export function bodyProblem(request: { rawBody: Buffer; headers: IncomingMessage['headers'] }): string | undefined {
+/** What the app has listeners for; a signed request for anything else is acknowledged at once. */
+export interface Handled {
+  commands: readonly string[];
+  /** Action ids of `block_actions` (patterns). */
+  actions: readonly RegExp[];
+  /** Callback ids of modal submissions. */
+  views: readonly string[];
+}
+
+/** Interaction types the app never offers (shortcuts, legacy attachments, options loads, dialogs). */
+const NEVER_OFFERED = new Set(['shortcut', 'message_action', 'block_suggestion', 'interactive_message', 'dialog_submission', 'dialog_suggestion', 'dialog_cancellation', 'workflow_step_edit']);
+
+/** Why a signed body is refused, `'unhandled'` when no listener would take it, or undefined when Bolt can take it. */
+export function bodyProblem(request: { rawBody: Buffer; headers: IncomingMessage['headers'] }, handled?: Handled): string | undefined {
   let body: unknown;
   try {
     body = HTTPModuleFunctions.parseHTTPRequestBody(request as Parameters<typeof HTTPModuleFunctions.parseHTTPRequestBody>[0]);
@@ -39,22 +53,42 @@ export function bodyProblem(request: { rawBody: Buffer; headers: IncomingMessage
     return 'the body (or its payload field) is not valid JSON';
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'the body is not a JSON object';
-  const fields = body as { type?: unknown; command?: unknown; ssl_check?: unknown };
+  const fields = body as { type?: unknown; command?: unknown; ssl_check?: unknown; user?: unknown; actions?: unknown; event?: unknown; view?: unknown };
   if (fields.ssl_check === '1') return undefined;
   if (typeof fields.type !== 'string' && typeof fields.command !== 'string') return 'the body is not a Slack event, command or interaction (no type or command)';
-  return undefined;
+  const interaction = ['block_actions', 'view_submission', 'view_closed'].includes(fields.type as string);
+  // Bolt reads `user.id` of an interaction before any listener runs.
+  if (interaction && (typeof fields.user !== 'object' || fields.user === null || typeof (fields.user as { id?: unknown }).id !== 'string')) return 'the interaction has no user';
+  if (!handled) return undefined;
+  if (typeof fields.command === 'string') return handled.commands.includes(fields.command) ? undefined : 'unhandled';
+  switch (fields.type) {
+    case 'event_callback':
+      return typeof fields.event === 'object' && fields.event !== null ? undefined : 'unhandled';
+    case 'block_actions': {
+      const actions = Array.isArray(fields.actions) ? (fields.actions as { action_id?: unknown }[]) : [];
+      return actions.some((a) => typeof a?.action_id === 'string' && handled.actions.some((re) => re.test(a.action_id as string))) ? undefined : 'unhandled';
+    }
+    case 'view_submission':
+    case 'view_closed': {
+      const callback = (fields.view as { callback_id?: unknown } | undefined)?.callback_id;
+      return typeof callback === 'string' && handled.views.includes(callback) ? undefined : 'unhandled';
+    }
+    default:
+      return NEVER_OFFERED.has(fields.type as string) ? 'unhandled' : undefined;
+  }
 }
 
 /** Creates an HTTP receiver that screens every request to `/slack/events` before Bolt sees it. */
 export function createGuardedReceiver(options: GuardedReceiverOptions): HTTPReceiver {
-  const { log, now = Date.now, ...receiverOptions } = options;
+  const { log, now = Date.now, handled, ...receiverOptions } = options;
   const bodyLimit = options.bodyLimit ?? HTTPModuleFunctions.defaultBodyLimit;
   const receiver = new HTTPReceiver({ ...receiverOptions, endpoints: [ENDPOINT] });
   const boltListener: RequestListener = receiver.requestListener;
 
-  const refuse = (res: ServerResponse, status: number, reason: string) => {
+  const refuse = (res: ServerResponse, status: number, reason: string, close = false) => {
     log.warn({ status }, `Slack request refused: ${reason}`);
-    if (!res.headersSent) res.writeHead(status).end();
+    // A body left unread (over the limit) must not be taken for the next request on the connection.
+    if (!res.headersSent) res.writeHead(status, close ? { connection: 'close' } : {}).end();
   };
 
   /** True when the request may go on to Bolt; otherwise it has been answered. */
@@ -64,7 +98,7 @@ export function createGuardedReceiver(options: GuardedReceiverOptions): HTTPRece
       buffered = await HTTPModuleFunctions.bufferIncomingMessage(req, bodyLimit);
     } catch (error) {
       const tooLarge = HTTPModuleFunctions.isRawBodyError(error) && (error as { statusCode: number }).statusCode === 413;
-      refuse(res, tooLarge ? 413 : 400, tooLarge ? `the body is over ${bodyLimit} bytes` : `the body could not be read (${(error as Error).message})`);
+      refuse(res, tooLarge ? 413 : 400, tooLarge ? `the body is over ${bodyLimit} bytes` : `the body could not be read (${(error as Error).message})`, true);
       return false;
     }
     const text = buffered.rawBody.toString();
@@ -85,7 +119,13 @@ export function createGuardedReceiver(options: GuardedReceiverOptions): HTTPRece
     });
     // A bad signature is Bolt's to refuse (401, logged); its body is not worth reading.
     if (!signed) return true;
-    const problem = bodyProblem(buffered);
+    const problem = bodyProblem(buffered, handled);
+    if (problem === 'unhandled') {
+      // Signed, well formed, but nothing here listens for it: acknowledged, so Slack shows no error.
+      log.info('Slack request with no listener acknowledged');
+      if (!res.headersSent) res.writeHead(200).end();
+      return false;
+    }
     if (problem) {
       refuse(res, 400, problem);
       return false;

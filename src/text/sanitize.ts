@@ -64,6 +64,17 @@ export function normalizeWhitespace(text: string): string {
  * `<https://x|label>` becomes `label (https://x)`, `<@&role>` becomes `@role`.
  */
 export function neutralizeMentions(text: string): string {
+  // Mention syntax nested in mention syntax ("<<<@1|2>|123…>>") re-forms a mention once the inner one
+  // is made inert: repeat until nothing changes (each pass shortens the text, so this ends).
+  let current = text;
+  for (;;) {
+    const next = neutralizeOnce(current);
+    if (next === current) return next;
+    current = next;
+  }
+}
+
+function neutralizeOnce(text: string): string {
   return text
     .replace(/<(https?:\/\/[^|>\s]+)\|([^>]*)>/g, (_m, url: string, label: string) => `${label} (${url})`)
     .replace(/<(https?:\/\/[^>\s]+)>/g, '$1')
@@ -102,7 +113,11 @@ export function sanitizeQuestion(raw: string): string {
   if (question.length === 0) {
     throw new UsageError('The question is empty. Ask a research question, e.g. "Does vitamin D reduce fracture risk?"');
   }
-  // A character is at least one code unit, so only a question longer in code units needs counting.
+  // A character is at least one code unit, so only a question longer in code units needs counting;
+  // one far longer is refused without counting (segmenting is slow on very long text: seconds at 100k).
+  if (question.length > MAX_QUESTION_LENGTH * 8) {
+    throw new UsageError(`The question is over ${(MAX_QUESTION_LENGTH * 8).toLocaleString('en')} characters long; the limit is ${MAX_QUESTION_LENGTH}. Shorten it to its core question.`);
+  }
   const length = question.length > MAX_QUESTION_LENGTH ? characterCount(question) : question.length;
   if (length > MAX_QUESTION_LENGTH) {
     throw new UsageError(`The question is ${length} characters long; the limit is ${MAX_QUESTION_LENGTH}. Shorten it to its core question.`);

@@ -367,6 +367,18 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       dispatch('INTERACTION_CREATE', { ...interactionBase(state, opts.userId ?? '400000000000000001', 5), data: { custom_id: opts.customId, components } });
       return state;
     },
+    /**
+     * Dispatches an interaction of any type with the given `data` (another command, a context-menu
+     * command, a modal submit, another component type), on a stored message when `messageId` is given.
+     */
+    dispatchInteraction(opts: { type: number; data: Record<string, unknown>; userId?: string; channelId?: string; messageId?: string }) {
+      const msg = opts.messageId ? messages.get(opts.messageId) : undefined;
+      const state = newInteraction(msg?.channel_id ?? opts.channelId ?? channelId);
+      if (msg) state.originalId = msg.id;
+      askers.add(opts.userId ?? '400000000000000001');
+      dispatch('INTERACTION_CREATE', { ...interactionBase(state, opts.userId ?? '400000000000000001', opts.type), ...(msg ? { message: msg } : {}), data: opts.data });
+      return state;
+    },
     /** A user posts a message (e.g. mentioning the bot) as MESSAGE_CREATE. */
     dispatchMessage(opts: { content: string; userId?: string; channelId?: string }) {
       const author = humanUser(opts.userId ?? '400000000000000001');
