@@ -10,6 +10,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createDiscordAdapter } from '../adapters/discord/index.js';
+import { createWebAdapter, loadWebConfig } from '../adapters/web/index.js';
 import { loadDiscordConfig } from '../adapters/discord/config.js';
 import { loadConfig } from '../src/config.js';
 import { createCore } from '../src/core.js';
@@ -67,6 +68,9 @@ const stores = await createStores('memory://');
 const core = await createCore(config, log, { stores, runtime: { synthesize: scriptedSynthesize({ stepMs: 100 }), engine: createExtractiveEngine(), sources: [], skipped: [] } });
 const adapter = createDiscordAdapter(loadDiscordConfig({ DISCORD_TOKEN: ready.token, DISCORD_APPLICATION_ID: ready.applicationId, DISCORD_API_URL: ready.apiUrl })!, core);
 await adapter.start();
+// BENCH_WITH_WEB=1: the web page runs beside the Discord adapter (same process and core).
+const web = process.env.BENCH_WITH_WEB === '1' ? createWebAdapter(loadWebConfig({ WEB_ENABLED: 'true', WEB_PORT: '0' }, { configured: ['discord'] })!, core) : undefined;
+await web?.start();
 
 try {
   worker.send({ type: 'run', runs: RUNS });
@@ -101,6 +105,7 @@ try {
   );
   if (r.problems.length > 0) process.stderr.write(`${r.problems.join('\n')}\n`);
 } finally {
+  await web?.stop();
   await adapter.stop();
   await core.close();
   await stores.close();

@@ -7,6 +7,7 @@
  *    to a bare Bolt app that only acks and to the real adapter over the real core (runs that wait on
  *    I/O, as with live sources; and the extractive engine over SciFact, CPU-bound in the same process).
  *    Prints ack p50/p99 beside the bare app's from the same run, and command → parent message p50/p95.
+ * With BENCH_WITH_WEB=1 the web page (adapters/web) runs beside each bot, in its process.
  * 2. One busy channel: 10 simultaneous runs in one channel against a fake enforcing Slack's limits
  *    (chat.postMessage ~1/s/channel with a short burst, chat.update ~50/min); prints the 429s answered,
  *    the runs that ended with their answer, and the calls per second the fake saw.
@@ -104,6 +105,8 @@ async function startBot(kind: 'scripted' | 'extractive' | 'bare', limits: 'none'
     SLACK_BOT_TOKEN: SECRETS.botToken,
     SLACK_SIGNING_SECRET: SECRETS.signingSecret,
     SLACK_API_URL: slack.apiUrl,
+    // BENCH_WITH_WEB=1: the web page runs beside the bot (not beside the bare Bolt app).
+    ...(process.env.BENCH_WITH_WEB === '1' && kind !== 'bare' ? { BENCH_WEB: '1' } : {}),
   });
   const ready = await proc.next('ready');
   return {

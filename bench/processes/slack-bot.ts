@@ -8,6 +8,7 @@
 import type { Server } from 'node:http';
 import { App, LogLevel } from '@slack/bolt';
 import { createSlackAdapter } from '../../adapters/slack/adapter.js';
+import { createWebAdapter, loadWebConfig } from '../../adapters/web/index.js';
 import { createBoltLogger } from '../../adapters/slack/bolt-logger.js';
 import { loadSlackConfig } from '../../adapters/slack/config.js';
 import { loadConfig } from '../../src/config.js';
@@ -62,6 +63,11 @@ if (env.BENCH_BOT === 'bare') {
   if (env.BENCH_BOT === 'extractive') await runtime.synthesize({ question: 'Does vitamin D reduce fracture risk?' });
   const adapter = createSlackAdapter(loadSlackConfig({ ...env, PORT: '0' })!, core);
   await adapter.start();
+  // BENCH_WEB=1: the web page runs beside Slack in the same process (same core), as `npm start` runs it with WEB_ENABLED=true.
+  if (env.BENCH_WEB === '1') {
+    const web = createWebAdapter(loadWebConfig({ WEB_ENABLED: 'true', WEB_PORT: '0' }, { configured: ['slack'] })!, core);
+    await web.start();
+  }
   send({ type: 'ready', port: adapter.port()! });
   process.on('message', (message: BenchRequest) => {
     if (message.type === 'runs-done') {

@@ -360,6 +360,10 @@ export function sanitizeFollowUp(raw: string): string {
   if (text.length === 0) {
     throw new UsageError('The follow-up question is empty. Ask about the papers of the report, e.g. "what about in children?"');
   }
+  // As for the main question: one far over the limit is refused before its characters are counted (slow on very long text).
+  if (text.length > MAX_QUESTION_LENGTH * 8) {
+    throw new UsageError(`The follow-up question is over ${(MAX_QUESTION_LENGTH * 8).toLocaleString('en')} characters long; the limit is ${MAX_QUESTION_LENGTH}. Shorten it to its core question.`);
+  }
   const length = text.length > MAX_QUESTION_LENGTH ? characterCount(text) : text.length;
   if (length > MAX_QUESTION_LENGTH) {
     throw new UsageError(`The follow-up question is ${length} characters long; the limit is ${MAX_QUESTION_LENGTH}. Shorten it to its core question.`);

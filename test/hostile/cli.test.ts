@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { setPriority, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../helpers/cli.js';
@@ -31,10 +31,12 @@ import {
   liveMentions,
   outcome,
   payloadInputs,
+  payloadsOnce,
   problemsOf,
   SECRET_ENV,
   secretsIn,
   secretsOf,
+  spread,
   STORE_PASSWORD,
   summaryLine,
   TERMINAL_CONTROL,
@@ -55,6 +57,8 @@ const KNOWN_DEFECTS: Record<string, string> = {};
 type Engine = 'extractive' | 'llm-echo' | 'llm-error';
 
 interface CliInput extends HostileText {
+  /** `synthesize <question>`, or `synthesize followup --report <a report of BASE_QUESTION> <question>`. */
+  command: 'main' | 'followup';
   /** Run as its own process, killed after the bound (work that blocks the event loop cannot be stopped in-process). */
   process?: boolean;
   format: 'markdown' | 'json';
@@ -64,35 +68,39 @@ interface CliInput extends HostileText {
   engine: Engine;
 }
 
-/** Every hostile text, each with a way of running the CLI chosen by its position (deterministic). */
+/** 100,000 characters with one emoji in them: a string V8 stores two bytes a character. */
+const ASTRAL_100K = `${`${BASE_QUESTION} `.repeat(2000).slice(0, 99_998)}💊`;
+
+/** Every hostile text, each with a way of running the CLI chosen by its position (deterministic); then follow-ups. */
 function cliInputs(): CliInput[] {
   const texts = [...payloadInputs(['alone', 'in']), ...lengthInputs(100_000), ...blankInputs()];
   const inProcess = texts.map((t, i): CliInput => ({
     ...t,
+    command: 'main',
     format: i % 2 === 0 ? 'markdown' : 'json',
     toFile: i % 5 === 4,
     tty: i % 7 === 3,
     quiet: i % 11 === 10,
     engine: i % 6 === 5 ? (i % 12 === 11 ? 'llm-error' : 'llm-echo') : 'extractive',
   }));
-  // 100,000 characters with one emoji in them: a string V8 stores two bytes a character.
-  const astral: CliInput = {
-    id: 'length.100k-astral',
-    category: 'length',
-    text: `${`${BASE_QUESTION} `.repeat(2000).slice(0, 99_998)}💊`,
-    process: true,
-    format: 'markdown',
-    toFile: false,
-    tty: false,
-    quiet: false,
-    engine: 'extractive',
-  };
-  return [...inProcess, astral];
+  const plain = { format: 'markdown', toFile: false, tty: false, quiet: false, engine: 'extractive' } as const;
+  const astral: CliInput = { id: 'length.100k-astral', category: 'length', text: ASTRAL_100K, command: 'main', process: true, ...plain };
+  // Follow-ups to a saved report: a spread of the payloads, the lengths around and far over the limit, blanks.
+  const followTexts = [
+    ...spread(payloadsOnce(), 40),
+    // Not 'length.100k' in-process until D7 is fixed: it blocks the process ~3 s alone and over 10 s under load (the
+    // astral 100k one below, a process of its own, pins D7 either way). Add it back with the fix.
+    ...lengthInputs(100_000).filter((l) => ['length.at-limit', 'length.over-limit', 'length.emoji-over-limit', 'length.10k'].includes(l.id)),
+    ...blankInputs().filter((b) => ['blank.empty', 'blank.zero-width-only', 'blank.punctuation-only'].includes(b.id)),
+  ];
+  const followUps = followTexts.map((t, i): CliInput => ({ ...t, id: `followup.${t.id}`, command: 'followup', ...plain, format: i % 2 === 0 ? 'markdown' : 'json', toFile: i % 5 === 4 }));
+  const followAstral: CliInput = { id: 'followup.length.100k-astral', category: 'length', text: ASTRAL_100K, command: 'followup', process: true, ...plain };
+  return [...inProcess, astral, ...followUps, followAstral];
 }
 
 /**
- * Runs `synthesize` as a process (the CLI's source through tsx), killed once `ms` have passed. It runs
- * at the lowest priority, so it takes no CPU from the other suites (a CLI that exits in time does so at any priority).
+ * Runs `synthesize` as a process (the CLI's source through tsx), killed once `ms` have passed. (Not at
+ * a lower priority: on a busy machine a starved process would look hung.)
  */
 function runCliProcess(args: string[], env: Record<string, string>, ms: number): Promise<CliResult & { killed: boolean; ms: number }> {
   const script = "import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1));";
@@ -103,7 +111,6 @@ function runCliProcess(args: string[], env: Record<string, string>, ms: number):
       env: { PATH: process.env.PATH ?? '', STORE_URL: 'memory://', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    if (child.pid !== undefined) setPriority(child.pid, 19);
     let stdout = '';
     let stderr = '';
     let killed = false;
@@ -184,6 +191,7 @@ describe('hostile CLI inputs', () => {
   let dir: string;
   let echo: FakeLlm;
   let failing: FakeLlm;
+  let baseReport = '';
   let started = 0;
 
   beforeAll(async () => {
@@ -194,6 +202,10 @@ describe('hostile CLI inputs', () => {
       protocol: 'openai',
       script: (request) => ({ status: 401, message: `Incorrect API key provided: ${keyOf(request)} <!channel> ${ESC}[2J. See https://evil.example/keys` }),
     });
+    // The report the follow-ups are asked about.
+    baseReport = join(dir, 'base-report.json');
+    const base = await runCli(['--offline', '--corpus', CORPUS, '--format', 'json', '--out', baseReport, '-q', BASE_QUESTION], { ...SECRET_ENV });
+    if (base.code !== 0) throw new Error(`the base report could not be made: ${base.stderr}`);
     const unhandled: unknown[] = [];
     const record = (reason: unknown) => void unhandled.push(reason);
     process.on('unhandledRejection', record);
@@ -223,7 +235,9 @@ describe('hostile CLI inputs', () => {
   async function runOne(input: CliInput, index: number, unhandled: unknown[]): Promise<Outcome> {
     const o = outcome(input.id);
     const out = input.toFile ? join(dir, `report-${index}.${input.format === 'json' ? 'json' : 'md'}`) : undefined;
-    const args = ['--offline', '--corpus', CORPUS, '--format', input.format, ...(out ? ['--out', out] : []), ...(input.quiet ? ['-q'] : [])];
+    // A follow-up is answered from the report's papers; every other one may widen to the corpus.
+    const command = input.command === 'followup' ? ['followup', '--report', baseReport, ...(index % 2 === 0 ? ['--offline', '--corpus', CORPUS] : [])] : ['--offline', '--corpus', CORPUS];
+    const args = [...command, '--format', input.format, ...(out ? ['--out', out] : []), ...(input.quiet ? ['-q'] : [])];
     const env: Record<string, string> = { ...SECRET_ENV };
     if (input.engine !== 'extractive') {
       args.push('--engine', 'llm');
@@ -288,7 +302,7 @@ describe('hostile CLI inputs', () => {
   for (const input of inputs) {
     const defect = KNOWN_DEFECTS[input.id];
     const test = defect ? it.fails : it;
-    test(`${input.id} (${input.format}${input.toFile ? ', --out' : ''}${input.tty ? ', tty' : ''}${input.engine === 'extractive' ? '' : `, ${input.engine}`})${defect ? ` — known defect: ${defect}` : ''}`, () => {
+    test(`${input.id} (${input.command === 'followup' ? 'followup, ' : ''}${input.format}${input.toFile ? ', --out' : ''}${input.tty ? ', tty' : ''}${input.engine === 'extractive' ? '' : `, ${input.engine}`})${defect ? ` — known defect: ${defect}` : ''}`, () => {
       const o = outcomes.get(input.id)!;
       expect(problemsOf(o), `input ${clip(input.text)}`).toEqual([]);
     });

@@ -204,6 +204,7 @@ const SECOND_ROUND = [
   'component.cancel-by-another-user',
   'component.retry-by-another-user',
   ...spread(payloadsOnce(), 5).map((t) => `thread.${t.id}`),
+  'thread.length.4000',
 ];
 
 describe('hostile Discord interactions and messages', () => {
@@ -225,6 +226,11 @@ describe('hostile Discord interactions and messages', () => {
     const env = { ...SECRET_ENV, SYNTH_MAX_CONCURRENT_RUNS: '8' };
     const runtime = createRuntime(loadConfig({ ...env, SYNTH_SOURCES: 'none' }), silentLogger, { corpus: [CORPUS], offline: true });
     h = await startHarness({ runtime, env });
+
+    // Warm up first (not counted): the first run builds the corpus index and compiles the fake's validators.
+    h.fake.dispatchCommand({ question: BASE_QUESTION, userId: nextUser() });
+    await h.fake.waitFor(() => h.fake.requests.some((r) => r.files.some((f) => f.name.endsWith('.md'))), 15_000);
+    await quiet();
 
     cases.push(...first);
     for (let i = 0; i < first.length; i += 16) await runBatch(first.slice(i, i + 16));
@@ -276,7 +282,9 @@ describe('hostile Discord interactions and messages', () => {
       onAnswer('component.cancel-by-another-user', 3, (r) => `cancel:${r}`),
       onAnswer('component.retry-by-another-user', 4, (r) => `retry:${r}`),
     ];
-    for (const [i, t] of spread(payloadsOnce(), 5).entries()) {
+    // Follow-ups in answered threads, the last as long as a Discord message may be.
+    const followUps = [...spread(payloadsOnce(), 5), { id: 'length.4000', text: `${BASE_QUESTION} `.repeat(100) }];
+    for (const [i, t] of followUps.entries()) {
       const { c } = pick(i + 5);
       const thread = dispatched.get(c.id)!.interaction!.originalId!;
       const user = i % 2 === 0 ? c.user : nextUser();
@@ -287,7 +295,7 @@ describe('hostile Discord interactions and messages', () => {
         // A mention that says nothing but chit-chat once cleaned ("@2", "thanks") is left alone in a run thread, by design.
         needsReply: !isChitChat(cleanText(t.text)),
         alsoAllowed: [c.user],
-        dispatch: (hh) => ({ messageId: hh.fake.dispatchMessage({ content: `<@${hh.fake.botUser.id}> ${t.text}`, userId: user, channelId: thread }).id, at: Date.now() }),
+        dispatch: (hh) => ({ messageId: hh.fake.dispatchMessage({ content: `<@${hh.fake.botUser.id}> ${t.text}`.slice(0, 4000), userId: user, channelId: thread }).id, at: Date.now() }),
       });
     }
     return list;

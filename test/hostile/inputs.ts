@@ -399,10 +399,10 @@ export function clip(text: string, max = 160): string {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Defects the suites found when they were written, all fixed since (kept as the record of what each
-// input guards; a suite marks an input `it.fails` with one of these only while its defect is open).
+// Defects the suites found (kept as the record of what each input guards; a suite marks an input
+// `it.fails` with one of these only while its defect is open).
 
-/** The defects found, each fixed: D1 src/text/sanitize.ts, D2/D4/D5 adapters/slack/receiver.ts, D3 adapters/slack/actions.ts, D6 neutralizeMentions. */
+/** The defects found. Fixed: D1 src/text/sanitize.ts, D2/D4/D5 adapters/slack/receiver.ts, D3 adapters/slack/actions.ts, D6 neutralizeMentions. Open: D7. */
 export const DEFECTS = {
   quadraticLength:
     'D1: sanitizeQuestion (src/text/sanitize.ts:106) counts every grapheme of an over-long question with Intl.Segmenter (characterCount, line 21), ' +
@@ -423,6 +423,10 @@ export const DEFECTS = {
     'once the inner one is neutralised: "<<<@1|2>|123456789012345678>>" survives the two cleanings a question gets as "<@123456789012345678>", which a ' +
     'Discord thread name (threadName in adapters/discord/rest-writes.ts cleans, it does not escape) and the JSON report carry. Discord notifies nobody from a ' +
     "thread name, but the project's own check (test/discord/mentions-and-limits.test.ts) allows no mention syntax but the asker's in anything sent",
+  quadraticFollowUp:
+    'D7 (open): sanitizeFollowUp (src/pipeline/followup-text.ts:363) still counts every grapheme of an over-long follow-up with characterCount, ' +
+    "without the cap sanitizeQuestion now has: `synthesize followup` with a 100,000-character follow-up takes about 3 s, with one non-Latin-1 character in it " +
+    'over 20 s (a hang, killed at 10 s); a follow-up in a Slack or Discord run thread reaches the same code (Slack allows 40,000 characters: about 0.5 s of blocked event loop)',
   overLimitConnection:
     'D5: a body over the 4 MB limit is answered 413 (refuse in adapters/slack/receiver.ts) but the rest of it is left unread on the keep-alive connection, ' +
     'so the next request sent on that connection is never answered (reset after about 5 s); the 413 should close the connection or drain the body',
