@@ -3,12 +3,12 @@
  * configured corpus first, then the live sources: the loopback fake replaying recorded OpenAlex and
  * Crossref payloads), the report's question re-run with it included, and the thread told what changed.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Report } from '../../src/model.js';
 import { createRuntime } from '../../src/runtime.js';
-import { createStores, type Stores } from '../../src/store/store.js';
+import { reports, useOpened } from './stores.js';
 import { startHarness as startDiscord } from '../discord/harness.js';
 import { startFakeScholarlyServer, type FakeScholarlyServer } from '../fakes/scholarly-server.js';
 import { SCIFACT, startSlackHarness } from '../slack/harness.js';
@@ -22,22 +22,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await scholarly.close();
 });
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0).reverse()) await h.close();
-});
+const { open, sharedStores } = useOpened();
 
-async function sharedStores(): Promise<Stores> {
-  const stores = await createStores('memory://');
-  open.push({ close: () => stores.close() });
-  return stores;
-}
-
-async function reports(stores: Stores): Promise<Report[]> {
-  const all: Report[] = [];
-  for await (const [, value] of stores.reports.iterator!(undefined)) all.push(value as Report);
-  return all;
-}
 
 /** The corpus plus OpenAlex and Crossref on the loopback fake (their base URLs from its env). */
 function runtimeWithSources() {

@@ -5,12 +5,12 @@
  * the thread, and the answer shows "flagged by 1"; a thumbs up is stored as `feedback`.
  */
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Report } from '../../src/model.js';
 import { createRuntime } from '../../src/runtime.js';
-import { createStores, type Stores } from '../../src/store/store.js';
+import { useOpened } from './stores.js';
 import { startHarness as startDiscord } from '../discord/harness.js';
 import { buttonValue } from '../slack/assertions.js';
 import { SECRETS, startSlackHarness } from '../slack/harness.js';
@@ -19,16 +19,7 @@ import { postSigned, reactionAddedBody, viewSubmissionBody } from '../slack/slac
 const CORPUS = fileURLToPath(new URL('../fixtures/corpus/exercise.jsonl', import.meta.url));
 const QUESTION = 'Does exercise reduce depressive symptoms in adults?';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0).reverse()) await h.close();
-});
-
-async function sharedStores(): Promise<Stores> {
-  const stores = await createStores('memory://');
-  open.push({ close: () => stores.close() });
-  return stores;
-}
+const { open, sharedStores } = useOpened();
 
 describe('Slack: flags and votes', () => {
   it('flags a claim through the modal (stored, re-verified, said in the thread, shown on the answer) and counts a thumbs up', async () => {

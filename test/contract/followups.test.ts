@@ -6,12 +6,12 @@
  * between the answer and the follow-up loses nothing (the thread is remembered in the store).
  */
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
-import type { Report } from '../../src/model.js';
 import { createRuntime } from '../../src/runtime.js';
-import { createStores, type Stores } from '../../src/store/store.js';
+import type { Stores } from '../../src/store/store.js';
+import { reports, useOpened } from './stores.js';
 import { startHarness as startDiscord, type Harness as DiscordHarness } from '../discord/harness.js';
 import { startSlackHarness, SECRETS, type Harness as SlackHarness } from '../slack/harness.js';
 import { messageEventBody, postSigned } from '../slack/slack-requests.js';
@@ -22,23 +22,8 @@ const CODE_CORPUS = fileURLToPath(new URL('../fixtures/corpus/code-llm.jsonl', i
 const WIDER = 'Do large language models generate correct code on programming benchmarks?';
 const QUESTION = 'Does exercise reduce depressive symptoms in adults?';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0).reverse()) await h.close();
-});
+const { open, sharedStores } = useOpened();
 
-async function sharedStores(): Promise<Stores> {
-  const stores = await createStores('memory://');
-  open.push({ close: () => stores.close() });
-  return stores;
-}
-
-/** The reports in a store, by id. */
-async function reports(stores: Stores): Promise<Report[]> {
-  const all: Report[] = [];
-  for await (const [, value] of stores.reports.iterator!(undefined)) all.push(value as Report);
-  return all;
-}
 
 describe('Slack: follow-ups in a run thread', () => {
   const slack = async (stores: Stores) => {
