@@ -1,9 +1,10 @@
 /**
- * Keys that may be acted on once: a Slack trigger or event id (Slack's retries), a Retry button (two
- * quick clicks, or two people). The in-process map makes a claim atomic between concurrent deliveries
- * in this process; the store carries it across a restart.
+ * Keys that may be acted on once: a Slack trigger or event id (Slack's retries, which may reach
+ * another front end behind the same endpoint), a Retry button (two quick clicks, or two people). The
+ * store's claim is atomic across every process that shares it (Redis `SET NX`, an SQLite upsert), and
+ * carries across a restart.
  */
-import type { Keyv } from 'keyv';
+import type { Stores } from '../../src/store/store.js';
 
 /** How long a claimed key is remembered (Slack retries within minutes; a Retry button lives longer). */
 export const CLAIM_TTL_MS = 24 * 60 * 60 * 1000;
@@ -16,27 +17,11 @@ export interface Claims {
   release(key: string): Promise<void>;
 }
 
-/** Creates the claims over a keyv store. */
-export function createClaims(store: Keyv<unknown>, now: () => number = Date.now): Claims {
-  const claimed = new Map<string, number>();
-  const storeKey = (key: string) => `chat:claimed:${key}`;
+/** Creates the claims over the stores. */
+export function createClaims(stores: Pick<Stores, 'claim' | 'unclaim'>): Claims {
+  const storeKey = (key: string) => `chat:${key}`;
   return {
-    async claim(key) {
-      const t = now();
-      for (const [k, at] of claimed) {
-        if (t - at < CLAIM_TTL_MS) break;
-        claimed.delete(k);
-      }
-      // Checked and set before any await: a second delivery in this process sees the first at once.
-      if (claimed.has(key)) return false;
-      claimed.set(key, t);
-      if (await store.get(storeKey(key))) return false;
-      await store.set(storeKey(key), 1, CLAIM_TTL_MS);
-      return true;
-    },
-    async release(key) {
-      claimed.delete(key);
-      await store.delete(storeKey(key));
-    },
+    claim: (key) => stores.claim(storeKey(key), CLAIM_TTL_MS),
+    release: (key) => stores.unclaim(storeKey(key)),
   };
 }

@@ -183,7 +183,7 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
   const loggable = options.loggable ?? ((error: unknown) => error);
   const interval = options.progressIntervalMs ?? 1000;
   const tickMs = options.tickMs ?? 5000;
-  const claims: Claims = createClaims(core.stores.state);
+  const claims: Claims = createClaims(core.stores);
   const threadKey = (channel: string, thread: string) => `chat:thread:${platform.name}:${channel}:${thread}`;
   /** Changes to one report, one at a time (two flags at once must both be kept). */
   const reportChains = new Map<string, Promise<unknown>>();

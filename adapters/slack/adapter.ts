@@ -113,7 +113,7 @@ export function createSlackAdapter(config: SlackConfig, core: Core, options: Sla
         ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
       });
       const gate = createAckGate();
-      const deps = { core, conversation, transport: platform.transport, claims: createClaims(core.stores.state), state, log, botUserId: auth.user_id, gate };
+      const deps = { core, conversation, transport: platform.transport, claims: createClaims(core.stores), state, log, botUserId: auth.user_id, gate };
       registerRunHandlers(app, deps);
       registerInteractionHandlers(app, { ...deps, gateway });
       const started = await app.start();

@@ -3,6 +3,7 @@
  * default; survives restarts), `memory://` (tests) or `redis://HOST:PORT` (several processes). The
  * SQLite and Redis adapters are loaded only when used.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
@@ -19,11 +20,108 @@ export interface Stores {
   cache: Keyv<unknown>;
   /** Per-message state of the chat adapters (e.g. which page of claims a message shows). */
   state: Keyv<unknown>;
+  /**
+   * Claims `key` for `ttlMs`, atomically across every process sharing the store: true for the first
+   * claimer, false for every other until the claim expires or is given back. Redis: `SET NX PX`;
+   * SQLite: an upsert in one statement; memory: this process only.
+   */
+  claim(key: string, ttlMs: number): Promise<boolean>;
+  /** Gives a claim back. */
+  unclaim(key: string): Promise<void>;
+  /** Which backend this is (`memory`, `sqlite`, `redis`). */
+  readonly kind: StoreKind;
+  /** Answers when the backend is reachable (a readiness check); throws otherwise. */
+  ping(): Promise<void>;
   /** Closes connections; the stores cannot be used after. */
   close(): Promise<void>;
 }
 
 const NAMESPACES = ['reports', 'jobs', 'cache', 'state'] as const;
+
+/** A store backend. */
+export type StoreKind = 'memory' | 'sqlite' | 'redis';
+
+/** The atomic claims of one backend (see {@link Stores.claim}). */
+interface Claimer {
+  claim(key: string, ttlMs: number): Promise<boolean>;
+  unclaim(key: string): Promise<void>;
+  ping(): Promise<void>;
+}
+
+/** In one process: a map of expiry times. */
+function memoryClaimer(now: () => number = Date.now): Claimer {
+  const until = new Map<string, number>();
+  return {
+    async claim(key, ttlMs) {
+      const t = now();
+      if ((until.get(key) ?? 0) > t) return false;
+      until.set(key, t + ttlMs);
+      return true;
+    },
+    async unclaim(key) {
+      until.delete(key);
+    },
+    async ping() {},
+  };
+}
+
+interface SqlQuery {
+  query(sql: string, ...args: unknown[]): Promise<unknown>;
+}
+
+/**
+ * In an SQLite file shared by processes: a table of claims, taken with one upsert that replaces only
+ * an expired row, then read back (SQLite runs each statement atomically; the token tells whose it is).
+ */
+function sqliteClaimer(db: SqlQuery): Claimer {
+  let ready: Promise<unknown> | undefined;
+  const table = () => (ready ??= db.query('CREATE TABLE IF NOT EXISTS synth_claims (key TEXT PRIMARY KEY, token TEXT NOT NULL, until INTEGER NOT NULL)'));
+  return {
+    async claim(key, ttlMs) {
+      await table();
+      const token = randomUUID();
+      const t = Date.now();
+      await db.query(
+        'INSERT INTO synth_claims (key, token, until) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET token = excluded.token, until = excluded.until WHERE synth_claims.until <= ?',
+        key,
+        token,
+        t + ttlMs,
+        t,
+      );
+      const rows = (await db.query('SELECT token FROM synth_claims WHERE key = ?', key)) as { token: string }[];
+      return rows[0]?.token === token;
+    },
+    async unclaim(key) {
+      await table();
+      await db.query('DELETE FROM synth_claims WHERE key = ?', key);
+    },
+    async ping() {
+      await db.query('SELECT 1');
+    },
+  };
+}
+
+interface RedisLike {
+  set(key: string, value: string, options: { NX: true; PX: number }): Promise<string | null>;
+  del(key: string): Promise<number>;
+  ping(): Promise<string>;
+}
+
+/** In Redis: `SET key token NX PX ttl`. */
+function redisClaimer(client: () => Promise<RedisLike>): Claimer {
+  const prefix = 'synth:claim:';
+  return {
+    async claim(key, ttlMs) {
+      return (await (await client()).set(prefix + key, '1', { NX: true, PX: Math.max(1, Math.round(ttlMs)) })) === 'OK';
+    },
+    async unclaim(key) {
+      await (await client()).del(prefix + key);
+    },
+    async ping() {
+      await (await client()).ping();
+    },
+  };
+}
 
 /** How long an SQLite database may take to open before STORE_URL is reported as unusable. */
 export const DEFAULT_OPEN_TIMEOUT_MS = 10_000;
@@ -44,6 +142,14 @@ export interface StoreOptions {
  */
 export async function createStores(url: string, options: StoreOptions = {}): Promise<Stores> {
   const adapters: (KeyvStoreAdapter | undefined)[] = await openAdapters(url, options);
+  const kind: StoreKind = url === 'memory://' ? 'memory' : url.startsWith('sqlite://') ? 'sqlite' : 'redis';
+  const first = adapters[0];
+  const claimer =
+    kind === 'sqlite' && first
+      ? sqliteClaimer(first as unknown as SqlQuery)
+      : kind === 'redis' && first
+        ? redisClaimer(() => (first as unknown as { getClient(): Promise<RedisLike> }).getClient())
+        : memoryClaimer();
   const instances = NAMESPACES.map((namespace, i) => {
     const adapter = adapters[i];
     const keyv = adapter ? new Keyv({ store: adapter, namespace }) : new Keyv({ namespace });
@@ -58,6 +164,10 @@ export async function createStores(url: string, options: StoreOptions = {}): Pro
     jobs: instances[1] as Keyv<JobRecord>,
     cache: instances[2] as Keyv<unknown>,
     state: instances[3] as Keyv<unknown>,
+    kind,
+    claim: (key, ttlMs) => claimer.claim(key, ttlMs),
+    unclaim: (key) => claimer.unclaim(key),
+    ping: () => claimer.ping(),
     async close() {
       await Promise.all(instances.map((k) => k.disconnect().catch(() => undefined)));
     },
@@ -68,15 +178,7 @@ async function openAdapters(url: string, options: StoreOptions): Promise<(KeyvSt
   if (url === 'memory://') return NAMESPACES.map(() => undefined);
   if (url.startsWith('sqlite://')) return openSqlite(resolve(url.slice('sqlite://'.length)), options);
   if (/^rediss?:\/\//.test(url)) {
-    let mod: { default: new (url: string) => KeyvStoreAdapter };
-    try {
-      mod = (await import('@keyv/redis' as string)) as typeof mod;
-    } catch (error) {
-      throw new SynthError('config', 'STORE_URL: redis:// needs the optional package @keyv/redis (npm install @keyv/redis).', {
-        cause: error,
-      });
-    }
-    return NAMESPACES.map(() => new mod.default(url));
+    return openRedis(url, options);
   }
   throw new ConfigError('STORE_URL', `must be sqlite://PATH, memory:// or redis://HOST:PORT (got "${maskUrlPassword(url)}").`);
 }
@@ -166,4 +268,31 @@ async function openSqlite(path: string, options: StoreOptions): Promise<KeyvStor
     throw storeError(describeSqliteFailure(path, error), error);
   }
   return adapters;
+}
+
+/**
+ * Opens one `@keyv/redis` adapter per namespace on `url` and waits (at most `openTimeoutMs`) until each
+ * answers a PING, so an unreachable Redis is one line at start naming STORE_URL (its password
+ * masked), not a hang. Operations throw on errors (the adapter's default is to swallow them and return
+ * nothing, which would read as "no such run").
+ */
+async function openRedis(url: string, options: StoreOptions): Promise<KeyvStoreAdapter[]> {
+  const { default: KeyvRedis } = await import('@keyv/redis');
+  const timeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
+  const adapters = NAMESPACES.map(() => {
+    const adapter = new KeyvRedis(url, { throwOnErrors: true, throwOnConnectError: true, connectionTimeout: timeoutMs });
+    adapter.on('error', () => {
+      // Surfaced on the awaited operation; an unhandled 'error' event would end the process.
+    });
+    return adapter;
+  });
+  const ready = Promise.all(adapters.map(async (adapter) => (await adapter.getClient()).ping()));
+  try {
+    await within(ready, timeoutMs, () => new Error(`no answer within ${timeoutMs / 1000} s`));
+  } catch (error) {
+    ready.catch(() => undefined);
+    for (const adapter of adapters) void Promise.resolve(adapter.disconnect?.()).catch(() => undefined);
+    throw storeError(`cannot reach Redis at ${maskUrlPassword(url)} (${(error as Error).message}). Start Redis, or point STORE_URL at sqlite://PATH.`, error);
+  }
+  return adapters as unknown as KeyvStoreAdapter[];
 }
