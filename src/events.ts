@@ -42,7 +42,14 @@ export type ProgressEvent =
       ms: number;
     })
   | (EventBase & { type: 'stage-progress'; stage: Stage; done: number; total: number; detail?: string })
-  | (EventBase & { type: 'stage-finished'; stage: Stage; ms: number; counts: Record<string, number> })
+  | (EventBase & {
+      type: 'stage-finished';
+      stage: Stage;
+      ms: number;
+      counts: Record<string, number>;
+      /** Done before the run was resumed (its saved output was used, see `src/jobs/checkpoints.ts`). */
+      resumed?: boolean;
+    })
   | (EventBase & { type: 'warning'; stage?: Stage; code: string; message: string })
   | (EventBase & { type: 'run-finished'; reportId: string; claims: number; qualityScore: number })
   | (EventBase & { type: 'run-failed'; code: string; message: string });

@@ -59,6 +59,26 @@ export interface SynthesizeOptions {
   signal?: AbortSignal;
   /** Use this id for the run and its report (the job runner assigns it). */
   runId?: string;
+  /**
+   * Where each stage's output is saved as it finishes, and found again when the run is resumed after
+   * its process stopped: a resumed run skips the stages already done (`src/jobs/checkpoints.ts`).
+   */
+  checkpoint?: StageCheckpoints;
+}
+
+/** What a finished stage leaves for a resumed run: its output, and the run's state after it. */
+export interface StageCheckpoint {
+  out: unknown;
+  ms: number;
+  /** Every warning so far. */
+  warnings: string[];
+  droppedEvidence: number;
+}
+
+/** Saved stage outputs of one run. */
+export interface StageCheckpoints {
+  load(stage: Stage): Promise<StageCheckpoint | undefined>;
+  save(stage: Stage, checkpoint: StageCheckpoint): Promise<void>;
 }
 
 /** Runs one synthesis; resolves to a report or rejects with a {@link SynthError}. */
@@ -102,9 +122,25 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
     const maxClaims = request.maxClaims ?? DEFAULT_MAX_CLAIMS;
     const engine = deps.engine.forRun?.() ?? deps.engine;
 
+    let droppedEvidence = 0;
+    const checkpoint = options.checkpoint;
     const stage = async <T>(name: Stage, work: (ctx: StageContext) => Promise<T>, counts: (out: T) => Record<string, number>) => {
       await yieldToEventLoop();
       signal.throwIfAborted();
+      const saved = await checkpoint?.load(name).catch((error: unknown) => {
+        log.warn({ err: error, stage: name }, 'could not read a checkpoint; the stage runs again');
+        return undefined;
+      });
+      if (saved) {
+        // Done before the run's process stopped: its output and the run's state after it, as they were.
+        const out = saved.out as T;
+        warnings.splice(0, warnings.length, ...saved.warnings);
+        droppedEvidence = saved.droppedEvidence;
+        timings[name] = saved.ms;
+        emit({ type: 'stage-started', stage: name });
+        emit({ type: 'stage-finished', stage: name, ms: saved.ms, counts: counts(out), resumed: true });
+        return out;
+      }
       emit({ type: 'stage-started', stage: name });
       const t0 = now();
       const ctx: StageContext = {
@@ -117,6 +153,11 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
       signal.throwIfAborted();
       const ms = now() - t0;
       timings[name] = ms;
+      if (checkpoint) {
+        await checkpoint.save(name, { out, ms, warnings: [...warnings], droppedEvidence }).catch((error: unknown) => {
+          log.warn({ err: error, stage: name }, 'could not save a checkpoint');
+        });
+      }
       emit({ type: 'stage-finished', stage: name, ms, counts: counts(out) });
       return out;
     };
@@ -149,7 +190,6 @@ async function runSynthesis(deps: SynthesizerDeps, request: RunRequest, options:
     );
     const drafts = extraction.accepted.slice(0, maxClaims);
 
-    let droppedEvidence = 0;
     const claims = await stage(
       'verify',
       async (ctx) => {
