@@ -19,7 +19,7 @@ export async function startAdapters(
   env: Record<string, string | undefined> = process.env,
   modules: readonly AdapterModule<never>[] = ADAPTER_MODULES,
   options: { core?: CoreOptions } = {},
-): Promise<{ adapters: ChatAdapter[]; stop: () => Promise<void> }> {
+): Promise<{ adapters: ChatAdapter[]; stop: (options?: { handBack?: boolean }) => Promise<void> }> {
   const config = loadConfig(env);
   const log = createLogger({ level: config.LOG_LEVEL, secrets: secretValues(env) });
   const load = (list: readonly AdapterModule<never>[], context?: { configured: readonly string[] }) =>
@@ -77,11 +77,14 @@ export async function startAdapters(
   timer.unref();
   return {
     adapters,
-    async stop() {
+    async stop(stopOptions = {}) {
       clearInterval(timer);
       await sweeping;
+      // A graceful shutdown (SIGTERM) hands the runs back first: each stops where it is, its finished
+      // stages checkpointed, its lease ended, and the next process resumes it; nothing is lost.
+      if (stopOptions.handBack) await core.runner.close({ handBack: true });
       for (const adapter of adapters) await adapter.stop().catch((error: unknown) => log.error({ err: error }, 'adapter stop failed'));
-      await core.close();
+      await core.close(stopOptions);
     },
   };
 }
@@ -98,7 +101,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       if (url) process.stderr.write(`synthesize bot: the ${adapter.name} page is at ${url}\n`);
     }
     const shutdown = () => {
-      void stop().then(() => process.exit(0));
+      void stop({ handBack: true }).then(() => process.exit(0));
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);

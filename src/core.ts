@@ -20,8 +20,11 @@ export interface Core {
   stores: Stores;
   runtime: Runtime;
   runner: JobRunner;
-  /** Stops accepting work, cancels running jobs and closes the stores. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting work and closes the stores. Running jobs are cancelled, or with `handBack` (a
+   * graceful shutdown) stopped where they are and left for the next process to resume.
+   */
+  close(options?: { handBack?: boolean }): Promise<void>;
 }
 
 /** Options of {@link createCore}. */
@@ -32,6 +35,8 @@ export interface CoreOptions {
   runtime?: Runtime;
   /** The runs' lease (default 15 s; tests shorten it). */
   leaseMs?: number;
+  /** How often a run whose process stopped is resumed before it is given up (default 2). */
+  maxResumes?: number;
 }
 
 /** Creates the core from configuration. */
@@ -93,6 +98,7 @@ export async function createCore(config: CoreConfig, log: Logger, options: CoreO
     maxConcurrent: config.SYNTH_MAX_CONCURRENT_RUNS,
     maxPerUser: config.SYNTH_MAX_RUNS_PER_USER,
     ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+    ...(options.maxResumes !== undefined ? { maxResumes: options.maxResumes } : {}),
     log,
   });
   return {
@@ -101,8 +107,8 @@ export async function createCore(config: CoreConfig, log: Logger, options: CoreO
     stores,
     runtime,
     runner,
-    async close() {
-      await runner.close({ cancel: true });
+    async close(closeOptions = {}) {
+      await runner.close(closeOptions.handBack ? { handBack: true } : { cancel: true });
       if (!options.stores) await stores.close();
     },
   };

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'no_sources'
   | 'engine'
   | 'cancelled'
+  | 'interrupted'
   | 'rate_limited'
   | 'not_found'
   | 'store'

@@ -11,7 +11,8 @@ import type { Core } from '../../src/core.js';
 import { asSynthError } from '../../src/errors.js';
 import type { ProgressEvent } from '../../src/events.js';
 import type { Delivery, JobRecord, RunOrigin } from '../../src/jobs/job.js';
-import type { Admission, JobPatch, Run } from '../../src/jobs/runner.js';
+import { isHandedBack, type Admission, type JobPatch, type Run } from '../../src/jobs/runner.js';
+import { isFinished } from '../../src/jobs/job.js';
 import type { Logger } from '../../src/logger.js';
 import type { Claim, Report, RunRequest } from '../../src/model.js';
 import { createProgressTracker, type ProgressSnapshot, type ProgressTracker } from '../../src/progress.js';
@@ -57,6 +58,9 @@ export interface ThreadMessage<M> {
   /** Tells the author something only they see, where the transport's `ephemeral` does not serve. */
   tell?(message: M): Promise<void>;
 }
+
+/** Said on the progress of a run resumed after its process stopped. */
+export const RESUMED_NOTE = 'Resumed after a restart: the stages already done were kept.';
 
 /** How long a run's thread is remembered for follow-ups (30 days). */
 const THREAD_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -172,6 +176,8 @@ interface Following<M> {
   timers: NodeJS.Timeout[];
   /** The rendered state, for the coalescer. */
   message?: M;
+  /** Said under the progress (a resumed run says so). */
+  note?: string;
 }
 
 /** Creates the conversations of one platform. */
@@ -255,7 +261,7 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
   const draw = (f: Following<M>) => {
     if (!f.showing) return;
     const snapshot = snapshotOf(f);
-    progress.push(f.run.id, render.progress(snapshot, { runId: f.run.id, ...(f.place.note ? { note: f.place.note } : {}) }));
+    progress.push(f.run.id, render.progress(snapshot, { runId: f.run.id, ...((f.note ?? f.place.note) ? { note: (f.note ?? f.place.note)! } : {}) }));
     if (transport.setStatus && render.status && !snapshot.finished && !snapshot.failed) {
       const text = render.status(snapshot);
       if (text !== f.status.last) {
@@ -334,8 +340,21 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
   };
 
   /** Reports a started run in its place until it ends; resolves when the answer (or failure) is posted. */
-  const follow = (run: Run, place: Place, tracker: ProgressTracker, delivery: Delivery, finish?: (outcome: RunOutcome) => Promise<void>, fallback?: Asking<M>['fallback']): Promise<void> => {
-    const f: Following<M> = { run, place, delivery, tracker, startedAt: now(), showing: false, ended: false, status: { last: '', set: false, off: false }, timers: [] };
+  const follow = (run: Run, place: Place, tracker: ProgressTracker, delivery: Delivery, finish?: (outcome: RunOutcome) => Promise<void>, fallback?: Asking<M>['fallback'], note?: string): Promise<void> => {
+    const f: Following<M> = {
+      run,
+      place,
+      delivery,
+      tracker,
+      startedAt: now(),
+      showing: false,
+      ended: false,
+      status: { last: '', set: false, off: false },
+      timers: [],
+      ...(note ? { note } : {}),
+      // A resumed run edits the progress message it had.
+      ...(delivery.progress ? { progress: Promise.resolve(delivery.progress) } : {}),
+    };
     following.set(run.id, f);
     const show = () => {
       if (f.showing || f.ended) return;
@@ -354,6 +373,13 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
       try {
         report = await run.done;
       } catch (error) {
+        if (isHandedBack(error)) {
+          // This process is shutting down; the process that resumes the run delivers it.
+          for (const timer of f.timers) clearTimeout(timer);
+          f.ended = true;
+          following.delete(run.id);
+          return;
+        }
         failure = asSynthError(error);
       }
       for (const timer of f.timers) clearTimeout(timer);
@@ -402,7 +428,7 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
   };
 
   /** Launches a created run in its place and follows it; the tracker is fed from the first event. */
-  const launchIn = async (runId: string, place: Place, delivery: Delivery, finish?: (outcome: RunOutcome) => Promise<void>, fallback?: Asking<M>['fallback']) => {
+  const launchIn = async (runId: string, place: Place, delivery: Delivery, finish?: (outcome: RunOutcome) => Promise<void>, fallback?: Asking<M>['fallback'], note?: string) => {
     const tracker = createProgressTracker();
     let f: Following<M> | undefined;
     delivery.place = { ...place };
@@ -418,7 +444,7 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
       f ??= following.get(event.runId);
       if (f) draw(f);
     });
-    void follow(run, place, tracker, delivery, finish, fallback);
+    void follow(run, place, tracker, delivery, finish, fallback, note);
     return run;
   };
 
@@ -681,6 +707,13 @@ export function createConversation<M>(options: ConversationOptions<M>): Conversa
             continue;
           }
           delivery.place = place;
+          if (!isFinished(job.status)) {
+            // Still going when its process stopped: resumed from its last finished stage, in the same
+            // thread, its progress message edited on (found by its key if its step was not recorded).
+            if (!delivery.progress && transport.find) delivery.progress = await transport.find(place, `${job.id}:progress`).catch(() => undefined);
+            await launchIn(job.id, place, delivery, parentEditor(job.request.question, job.origin.asker, delivery.parent), undefined, RESUMED_NOTE);
+            continue;
+          }
           const tracker = createProgressTracker();
           const report = job.status === 'succeeded' && job.reportId ? await runner.getReport(job.reportId) : undefined;
           let outcome: RunOutcome | undefined;

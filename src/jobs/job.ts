@@ -75,6 +75,8 @@ export interface JobRecord {
   error?: { code: string; message: string };
   /** Set while a process owns the run (from admission until its delivery is finalised). */
   lease?: Lease;
+  /** How many times the run was resumed after its process stopped (absent: never). */
+  resumes?: number;
   /** The chat layer's delivery of the run (absent for runs that no chat delivers, e.g. tests). */
   delivery?: Delivery;
 }

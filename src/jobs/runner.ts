@@ -14,13 +14,52 @@ import type { Synthesize } from '../pipeline/synthesize.js';
 import type { Stores } from '../store/store.js';
 import { sanitizeQuestion } from '../text/sanitize.js';
 import { hostname } from 'node:os';
+import { clearCheckpoints, storeCheckpoints } from './checkpoints.js';
 import { isFinished, readOrigin, type Delivery, type JobRecord, type RunOrigin } from './job.js';
+
+/**
+ * Runs a job's pipeline to its report: in this process (the embedded default) or on BullMQ workers
+ * (`QUEUE_URL`, see `queue.ts`). Either way the report is saved in the store before `execute` resolves.
+ */
+export interface RunExecutor {
+  /**
+   * Runs (or has a worker run, and follows) `job`. `onStart` is called when it starts running; events
+   * go to `onEvent`. An abort of `signal` with a {@link HandedBack} reason stops following without
+   * cancelling (the process is shutting down; another takes the run over); any other abort cancels.
+   */
+  execute(job: { id: string; request: RunRequest }, ctx: ExecuteContext): Promise<Report>;
+  /** Runs ahead of a new one in this process's queue, when it has to wait (undefined: no wait known). */
+  waiting?(): number | undefined;
+  /** Stops taking work; does not wait for runs (the runner does). */
+  close?(): Promise<void>;
+}
+
+/** What {@link RunExecutor.execute} is given. */
+export interface ExecuteContext {
+  signal: AbortSignal;
+  onEvent: ProgressListener;
+  onStart(): void;
+}
+
+/**
+ * The reason a run stops when its process hands it back (a graceful shutdown): not a failure, not a
+ * cancel. Its record is left going with an expired lease, and the next process to sweep resumes it
+ * from its checkpoints.
+ */
+export class HandedBack extends SynthError {
+  constructor() {
+    super('interrupted', 'The bot is shutting down; the run continues in another process.');
+  }
+}
+
+/** True for the reason of a handed-back run. */
+export const isHandedBack = (error: unknown): error is HandedBack => error instanceof HandedBack;
 
 
 /** Options of {@link createJobRunner}. */
 export interface JobRunnerOptions {
   synthesize: Synthesize;
-  stores: Pick<Stores, 'reports' | 'jobs'>;
+  stores: Pick<Stores, 'reports' | 'jobs' | 'state'>;
   /** Runs executing at once; more wait in a queue (default 2). */
   maxConcurrent?: number;
   /** Runs one user may have queued or running (default 2). */
@@ -34,6 +73,18 @@ export interface JobRunnerOptions {
   leaseMs?: number;
   /** This process's name in leases (default: host, pid and a random suffix). */
   owner?: string;
+  /** Where runs execute (default: in this process, `maxConcurrent` at a time). */
+  executor?: RunExecutor;
+  /**
+   * How many times a run whose process stopped is resumed from its checkpoints before it is given up
+   * as interrupted, with Retry (default 2): a run that keeps killing its process is not resumed for ever.
+   */
+  maxResumes?: number;
+  /**
+   * Shared per-user slots (`QUEUE_URL`): the per-user limit held across every front end. Without it
+   * the limit is this process's.
+   */
+  userSlots?: UserSlots;
   log?: Logger;
   newId?: () => string;
   now?: () => number;
@@ -51,6 +102,16 @@ export interface Admission {
   readonly asker: string;
   /** Gives the place back; does nothing once the run has been created or the place was released. */
   release(): void;
+}
+
+/** The per-user limit across processes: a slot per run, held while the run is going. */
+export interface UserSlots {
+  /** Takes one of `max` slots of `user` for `runId` until `ttlMs` from now; false when all are taken. */
+  take(user: string, runId: string, max: number, ttlMs: number): Promise<boolean>;
+  /** Extends the slots of these runs (the lease heartbeat). */
+  renew(entries: readonly { user: string; runId: string }[], ttlMs: number): Promise<void>;
+  /** Gives the slot of `runId` back. */
+  give(user: string, runId: string): Promise<void>;
 }
 
 /** A started run. */
@@ -119,7 +180,7 @@ export interface JobRunner {
    * Waits for running jobs to settle (after cancelling them if asked); stops renewing leases. With
    * `crash` (tests), behaves as a killed process would: writes nothing more and waits for nothing.
    */
-  close(options?: { cancel?: boolean; crash?: boolean }): Promise<void>;
+  close(options?: { cancel?: boolean; crash?: boolean; handBack?: boolean }): Promise<void>;
 }
 
 interface HeldJob {
@@ -131,6 +192,8 @@ interface HeldJob {
   chain: Promise<void>;
   /** Release the lease when the run settles (no delivery to wait for). */
   releaseWhenDone: boolean;
+  /** This process holds a slot of the asker's shared limit for it. */
+  slot?: boolean;
 }
 
 /** The words of the per-user limit, said the same way on every platform. */
@@ -149,7 +212,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const leaseMs = options.leaseMs ?? 15_000;
   const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const now = options.now ?? Date.now;
-  const queue = new PQueue({ concurrency: options.maxConcurrent ?? 2 });
+  const maxResumes = options.maxResumes ?? 2;
+  const userSlots = options.userSlots;
   /** Runs this process owns: from `create` until `release`. */
   const held = new Map<string, HeldJob>();
   /** Places taken by admissions not yet created, per `platform:asker`. */
@@ -178,7 +242,36 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       job.record.lease = { owner, until: now() + leaseMs };
       void save(job).catch(() => undefined);
     }
+    const slots = [...held.values()].filter((j) => j.slot).map((j) => ({ user: userKey(j.record.origin.platform, j.record.origin.asker), runId: j.record.id }));
+    if (userSlots && slots.length > 0) void userSlots.renew(slots, leaseMs * 2).catch((error: unknown) => log.warn({ err: error }, 'could not renew the per-user slots'));
   };
+  const giveSlot = (job: HeldJob) => {
+    if (!userSlots || !job.slot) return;
+    job.slot = false;
+    void userSlots.give(userKey(job.record.origin.platform, job.record.origin.asker), job.record.id).catch((error: unknown) => log.warn({ err: error }, 'could not give a per-user slot back'));
+  };
+  const executor: RunExecutor = options.executor ?? localExecutor();
+  /** The embedded default: runs in this process, `maxConcurrent` at a time, resumed from their checkpoints. */
+  function localExecutor(): RunExecutor {
+    const queue = new PQueue({ concurrency: options.maxConcurrent ?? 2 });
+    return {
+      waiting: () => (queue.size + queue.pending >= (queue.concurrency as number) ? queue.size + 1 : undefined),
+      execute: (job, ctx) =>
+        queue.add(
+          async () => {
+            ctx.signal.throwIfAborted();
+            ctx.onStart();
+            const report = await synthesize(job.request, { runId: job.id, signal: ctx.signal, onEvent: ctx.onEvent, checkpoint: storeCheckpoints(stores.state, job.id) });
+            if (!crashed) {
+              await stores.reports.set(report.id, report, options.ttlMs);
+              await clearCheckpoints(stores.state, job.id).catch((error: unknown) => log.warn({ err: error, jobId: job.id }, 'could not clear the checkpoints of a run'));
+            }
+            return report;
+          },
+          { signal: ctx.signal },
+        ),
+    };
+  }
   const heartbeat = setInterval(renew, Math.max(10, Math.floor(leaseMs / 3)));
   heartbeat.unref();
 
@@ -198,6 +291,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     const job = held.get(jobId);
     if (!job) return;
     held.delete(jobId);
+    giveSlot(job);
     delete job.record.lease;
     await save(job);
   };
@@ -248,9 +342,20 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       if (closed) throw new SynthError('internal', 'The bot is shutting down.');
       used.add(admission);
       const id = newId();
+      if (userSlots) {
+        // The asker's limit across every front end: the local check in `admit` saw this process only.
+        const taken = await userSlots.take(userKey(admission.platform, admission.asker), id, maxPerUser, leaseMs * 2).catch((error: unknown) => {
+          admission.release();
+          throw asSynthError(error);
+        });
+        if (!taken) {
+          admission.release();
+          throw new SynthError('rate_limited', waitMessage(maxPerUser));
+        }
+      }
       const at = new Date(now()).toISOString();
       const record: JobRecord = { id, status: 'admitted', request: admission.request, origin, createdAt: at, updatedAt: at, lease: { owner, until: now() + leaseMs } };
-      const job: HeldJob = { record, controller: new AbortController(), onEvent: undefined, chain: Promise.resolve(), releaseWhenDone: false };
+      const job: HeldJob = { record, controller: new AbortController(), onEvent: undefined, chain: Promise.resolve(), releaseWhenDone: false, slot: Boolean(userSlots) };
       // The admission's place becomes the held job's: the count never drops between the two.
       held.set(id, job);
       admission.release();
@@ -258,6 +363,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         await save(job);
       } catch (error) {
         held.delete(id);
+        giveSlot(job);
         throw asSynthError(error);
       }
       return id;
@@ -265,48 +371,55 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 
     launch(jobId, onEvent) {
       const job = held.get(jobId);
-      if (!job || job.record.status !== 'admitted') throw new SynthError('internal', `Run ${jobId} cannot be launched here.`);
+      // A run created here, or one taken over by `sweep` (resumed from its checkpoints), launched once.
+      if (!job || job.done || isFinished(job.record.status)) throw new SynthError('internal', `Run ${jobId} cannot be launched here.`);
       const { record, controller } = job;
       job.onEvent = onEvent;
-      record.status = 'queued';
+      if (record.status === 'admitted') record.status = 'queued';
       void save(job).catch(() => undefined);
-      if (queue.size + queue.pending >= (queue.concurrency as number)) {
-        dispatch(job, { type: 'run-queued', runId: jobId, elapsedMs: 0, position: queue.size + 1 });
-      }
+      const position = executor.waiting?.();
+      if (position !== undefined) dispatch(job, { type: 'run-queued', runId: jobId, elapsedMs: 0, position });
       let failedEvent = false;
       const launchedAt = now();
-      job.done = queue
-        .add(
-          async () => {
-            controller.signal.throwIfAborted();
-            record.status = 'running';
-            await save(job);
-            const report = await synthesize(record.request, {
-              runId: jobId,
-              signal: controller.signal,
-              onEvent: (event) => {
-                if (event.type === 'run-failed') failedEvent = true;
-                dispatch(job, event);
-              },
-            });
-            if (!crashed) await stores.reports.set(report.id, report, options.ttlMs);
-            record.status = 'succeeded';
-            record.reportId = report.id;
-            await save(job);
-            return report;
+      job.done = executor
+        .execute(
+          { id: jobId, request: record.request },
+          {
+            signal: controller.signal,
+            onStart: () => {
+              record.status = 'running';
+              void save(job).catch(() => undefined);
+            },
+            onEvent: (event) => {
+              if (event.type === 'run-failed') failedEvent = true;
+              dispatch(job, event);
+            },
           },
-          { signal: controller.signal },
         )
+        .then(async (report) => {
+          record.status = 'succeeded';
+          record.reportId = report.id;
+          delete record.error;
+          await save(job);
+          return report;
+        })
         .catch(async (error: unknown) => {
+          if (isHandedBack(controller.signal.reason)) {
+            // Shutting down: the run stays going, its lease expired at once, for the next process to resume.
+            job.record.lease = { owner, until: 0 };
+            await save(job).catch(() => undefined);
+            throw controller.signal.reason;
+          }
           const failure = controller.signal.aborted ? new SynthError('cancelled', 'The run was cancelled.') : asSynthError(error);
-          record.status = failure.code === 'cancelled' ? 'cancelled' : 'failed';
+          record.status = failure.code === 'cancelled' ? 'cancelled' : failure.code === 'interrupted' ? 'interrupted' : 'failed';
           record.error = { code: failure.code, message: failure.message };
           if (!failedEvent) dispatch(job, { type: 'run-failed', runId: jobId, elapsedMs: now() - launchedAt, code: failure.code, message: failure.message });
           await save(job).catch(() => undefined);
           throw failure;
         })
         .finally(() => {
-          if (job.releaseWhenDone) void releaseJob(jobId).catch(() => undefined);
+          giveSlot(job);
+          if (job.releaseWhenDone && !isHandedBack(controller.signal.reason)) void releaseJob(jobId).catch(() => undefined);
         }) as Promise<Report>;
       // The caller may never await `done`; an unobserved rejection must not crash the process.
       job.done.catch(() => undefined);
@@ -394,8 +507,16 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         if (!(await claim(record))) continue;
         const job: HeldJob = { record: { ...record, lease: { owner, until: now() + leaseMs } }, controller: new AbortController(), onEvent: undefined, chain: Promise.resolve(), releaseWhenDone: false };
         if (!isFinished(job.record.status)) {
-          job.record.status = 'interrupted';
-          job.record.error = { code: 'interrupted', message: 'The bot restarted while this run was in progress.' };
+          // Still going when its process stopped: resumed from its checkpoints (`launch`), unless it
+          // has been resumed too often already (it may be what stops its processes).
+          const resumes = (job.record.resumes ?? 0) + 1;
+          if (resumes > maxResumes) {
+            job.record.status = 'interrupted';
+            job.record.error = {
+              code: 'interrupted',
+              message: maxResumes > 0 ? `It was interrupted ${resumes} times, so it was not resumed again.` : '',
+            };
+          } else job.record.resumes = resumes;
         }
         held.set(record.id, job);
         await save(job);
@@ -416,10 +537,21 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         clearInterval(heartbeat);
         return;
       }
-      if (closeOptions.cancel) for (const job of held.values()) job.controller.abort(new SynthError('cancelled', 'The bot is shutting down.'));
+      if (closeOptions.handBack) {
+        // Nothing is lost: each run stops where it is (its finished stages are checkpointed) and its
+        // lease ends now, so the next process to sweep the store resumes it and delivers its answer.
+        for (const job of held.values()) {
+          if (job.done && !isFinished(job.record.status)) job.controller.abort(new HandedBack());
+          else {
+            job.record.lease = { owner, until: 0 };
+            void save(job).catch(() => undefined);
+          }
+        }
+      } else if (closeOptions.cancel) for (const job of held.values()) job.controller.abort(new SynthError('cancelled', 'The bot is shutting down.'));
       await Promise.allSettled([...held.values()].map((j) => j.done ?? Promise.resolve()));
       clearInterval(heartbeat);
       await Promise.allSettled([...held.values()].map((j) => j.chain));
+      await executor.close?.();
     },
   };
   return runner;

@@ -89,10 +89,10 @@ afterEach(async () => {
   for (const core of cores.splice(0)) await core.close();
 });
 
-async function setup(synthesize: Synthesize, platform: ReturnType<typeof memoryPlatform>, options: { tickMs?: number; progressIntervalMs?: number; stores?: Stores; leaseMs?: number } = {}) {
+async function setup(synthesize: Synthesize, platform: ReturnType<typeof memoryPlatform>, options: { tickMs?: number; progressIntervalMs?: number; stores?: Stores; leaseMs?: number; maxResumes?: number } = {}) {
   const config = loadConfig({ STORE_URL: 'memory://', SYNTH_SOURCES: 'none', SYNTH_MAX_RUNS_PER_USER: '1' });
   const runtime = { synthesize, engine: undefined, sources: [], skipped: [] } as unknown as Runtime;
-  const core = await createCore(config, silentLogger, { stores: options.stores ?? (await createStores('memory://')), runtime, ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}) });
+  const core = await createCore(config, silentLogger, { stores: options.stores ?? (await createStores('memory://')), runtime, ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}), ...(options.maxResumes !== undefined ? { maxResumes: options.maxResumes } : {}) });
   cores.push(core);
   const conversation: Conversation<string> = createConversation({ core, platform, log: silentLogger, progressIntervalMs: options.progressIntervalMs ?? 20, tickMs: options.tickMs ?? 60 });
   return { core, conversation };
@@ -211,7 +211,7 @@ describe('delivery after a crash', () => {
    * Runs a question on a first "process" until `hang` blocks it, kills it (its runner stops renewing
    * and writing), then lets a second process over the same stores and the same chat take the run over.
    */
-  async function crashAndResume(hang: RegExp, synthesize: Synthesize, options: { attach?: boolean; after?: (posted: Posted[]) => boolean } = {}) {
+  async function crashAndResume(hang: RegExp, synthesize: Synthesize, options: { attach?: boolean; after?: (posted: Posted[]) => boolean; maxResumes?: number; then?: Synthesize } = {}) {
     const stores = await createStores('memory://');
     const first = memoryPlatform({ hang, ...(options.attach ? { attach: true } : {}) });
     const one = await setup(synthesize, first, { stores, leaseMs: 120 });
@@ -225,12 +225,13 @@ describe('delivery after a crash', () => {
     await one.core.runner.close({ crash: true });
     one.conversation.close();
     const second = memoryPlatform({ shared: first, ...(options.attach ? { attach: true } : {}) });
-    const two = await setup(scriptedSynthesize({}), second, { stores });
+    const two = await setup(options.then ?? scriptedSynthesize({}), second, { stores, ...(options.maxResumes !== undefined ? { maxResumes: options.maxResumes } : {}) });
     expect(await two.core.runner.sweep(['memory'])).toEqual([]);
     await wait(150);
     const taken = await two.core.runner.sweep(['memory']);
     expect(taken.map((j) => j.id)).toEqual([runId]);
     await two.conversation.resume(taken);
+    await two.conversation.settled();
     // Finalised and released: a later sweep finds nothing.
     await wait(150);
     expect(await two.core.runner.sweep(['memory'])).toEqual([]);
@@ -258,9 +259,27 @@ describe('delivery after a crash', () => {
     expect(platform.posted[0]!.edits.at(-1)).toBe('Researching: Does it work? -> answered');
   });
 
-  it('tells the thread of a run that was still going that it was interrupted, with Retry, and ends its progress', async () => {
+  it('resumes a run that was still going, in its thread: its progress message carries on and it is answered once', async () => {
     const hanging: Synthesize = (_request, options) => new Promise((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(options.signal!.reason), { once: true }));
-    const { platform, runId, core } = await crashAndResume(/^never$/, hanging, { after: (posted) => posted.some((p) => p.text.startsWith('Working')) });
+    const { platform, runId, core } = await crashAndResume(/^never$/, hanging, {
+      after: (posted) => posted.some((p) => p.text.startsWith('Working')),
+      then: scriptedSynthesize({ report: (id) => makeReport({ id }) }),
+    });
+    expect(platform.posted.filter((p) => p.text.startsWith('The run failed'))).toEqual([]);
+    const answers = platform.posted.filter((p) => p.text.startsWith('Answer'));
+    expect(answers).toHaveLength(1);
+    expect(answers[0]!.place).toEqual(platform.posted[1]!.place);
+    // One progress message, edited on to its end, saying the run was resumed.
+    const progress = platform.posted.filter((p) => p.text.startsWith('Working'));
+    expect(progress).toHaveLength(1);
+    expect(progress[0]!.edits.at(-1)).toMatch(/^Done/);
+    expect(platform.posted[0]!.edits.at(-1)).toBe('Researching: Does it work? -> answered');
+    expect(await core.runner.get(runId)).toMatchObject({ status: 'succeeded', resumes: 1, delivery: { step: 'finalised' } });
+  });
+
+  it('tells the thread of a run that may not be resumed that it was interrupted, with Retry, and ends its progress', async () => {
+    const hanging: Synthesize = (_request, options) => new Promise((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(options.signal!.reason), { once: true }));
+    const { platform, runId, core } = await crashAndResume(/^never$/, hanging, { after: (posted) => posted.some((p) => p.text.startsWith('Working')), maxResumes: 0 });
     const failure = platform.posted.find((p) => p.text.startsWith('The run failed'))!;
     expect(failure.text).toBe(`The run failed: The bot restarted while this run was in progress. [retry ${runId}]`);
     expect(failure.place).toEqual(platform.posted[1]!.place);

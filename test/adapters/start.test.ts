@@ -38,7 +38,7 @@ describe('npm start', () => {
     );
   });
 
-  it('starts only the configured adapters and tells each about its runs a restart interrupted', async () => {
+  it('starts only the configured adapters and hands each the runs a restart left going, to resume', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'start-'));
     const url = `sqlite://${join(dir, 'store.sqlite')}`;
     // A previous process started two runs (one per platform) and died before they finished.
@@ -61,7 +61,7 @@ describe('npm start', () => {
     expect(adapters.map((x) => x.name)).toEqual(['alpha']);
     expect(alpha.seen.started).toBe(1);
     expect(beta.seen.started).toBe(0);
-    expect(alpha.seen.announced.map((j) => [j.id, j.status])).toEqual([[a.id, 'interrupted']]);
+    expect(alpha.seen.announced.map((j) => [j.id, j.status, j.resumes])).toEqual([[a.id, 'running', 1]]);
     await stop();
     expect(alpha.seen.stopped).toBe(1);
   });

@@ -170,7 +170,8 @@ describe.each([slackDriver, discordDriver])('the chat contract on $name', (drive
     expect(s.problems()).toEqual([]);
   });
 
-  it('after a restart over the same stores, tells the run’s thread it was interrupted, with a Retry that runs it there again', async () => {
+  /** Starts a run, then crashes its process once the store knows the run's progress message. */
+  const crashMidRun = async () => {
     const stores = await createStores('memory://');
     shared.push(stores);
     // The first process's runs are leased briefly, so the second may take them over soon after it dies.
@@ -178,20 +179,43 @@ describe.each([slackDriver, discordDriver])('the chat contract on $name', (drive
     const ref = await (await first.ask(QUESTION)).thread();
     const progress = await waitForMessage(first, ref, 'progress', (m) => m.cancel !== undefined);
     const jobId = progress.cancel!;
-    // The process dies once the store knows the run's progress message (dying between the post and its
-    // record is a window no store can close: that message would stay as it was).
+    // Dying between the post and its record is a window the store cannot close (found by key on Slack).
     for (let waited = 0; !(await stores.jobs.get(jobId))?.delivery?.progress; waited += 10) {
       if (waited > 5000) throw new Error('the progress message was never recorded');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(await stores.jobs.get(jobId)).toMatchObject({ status: 'running' });
-
     const second = await first.crashAndRestart({ stepMs: 5 });
     open.push(second);
+    return { stores, ref, progress, jobId, second };
+  };
+
+  it('after a restart over the same stores, resumes the run in its thread and answers it once', async () => {
+    const { ref, progress, jobId, second } = await crashMidRun();
+    const taken = await second.announceInterrupted();
+    expect(taken.map((j) => j.id)).toEqual([jobId]);
+    await waitForMessage(second, ref, 'answer');
+    await second.settled();
+    expect(second.synthCalls()).toBe(1);
+    const answers = ofKind(second.writes(), 'answer');
+    expect(answers.map((w) => w.thread)).toEqual([ref.thread]);
+    expect(answers[0]!.pings.users).toEqual([asker]);
+    expect(ofKind(second.writes(), 'failure')).toEqual([]);
+    // The same progress message carried on to its final state: no second one, no Cancel left.
+    const progresses = second.thread(ref).filter((m) => m.kind === 'progress');
+    expect(progresses.map((m) => m.id)).toEqual([progress.id]);
+    expect(progresses[0]!.cancel).toBeUndefined();
+    expect(second.problems()).toEqual([]);
+  });
+
+  it('after a run was resumed too often, tells its thread it was interrupted, with a Retry that runs it there again', async () => {
+    const { stores, ref, progress, jobId, second } = await crashMidRun();
+    // This run has been resumed twice already (the default limit): it may be what stops the bot.
+    await stores.jobs.set(jobId, { ...(await stores.jobs.get(jobId))!, resumes: 2 });
     const interrupted = await second.announceInterrupted();
     expect(interrupted.map((j) => j.id)).toEqual([jobId]);
     const notice = await waitForMessage(second, ref, 'failure');
-    expect(notice.reason).toBe('The bot restarted while this run was in progress.');
+    expect(notice.reason).toBe('The bot restarted while this run was in progress. It was interrupted 3 times, so it was not resumed again.');
     expect(notice.retry).toBe(jobId);
     expect(ofKind(second.writes(), 'failure').map((w) => w.thread)).toEqual([ref.thread]);
     // The dead run's progress message offers no Cancel any more, nor says it is working.

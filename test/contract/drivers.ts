@@ -266,7 +266,7 @@ function stampSlack(fake: FakeSlack): Stamps {
   return stamps;
 }
 
-async function startSlack({ script, stores, leaseMs }: StartOptions, fake?: FakeSlack): Promise<Session> {
+async function startSlack({ script, stores, leaseMs }: StartOptions, fake?: FakeSlack, earlierAskers?: ReadonlySet<string>): Promise<Session> {
   const synth = slackSynthesize(script);
   const h: SlackHarness = await startSlackHarness({
     synthesize: synth,
@@ -279,7 +279,8 @@ async function startSlack({ script, stores, leaseMs }: StartOptions, fake?: Fake
   // What reached the fake before this session started (an earlier process on the same Slack) is not this session's.
   const since = stamps.count();
   const mine = (item: object) => stamps.of(item).seq > since;
-  const askers = new Set<string>();
+  // Whoever asked before a restart may still be answered (a resumed run pings its asker).
+  const askers = new Set<string>(earlierAskers);
   const acks: { user: string; text: string }[] = [];
   // Channels and response URLs must not collide with an earlier session's on the same fake.
   const prefix = `S${++slackSessions}X`;
@@ -417,7 +418,7 @@ async function startSlack({ script, stores, leaseMs }: StartOptions, fake?: Fake
       crashed = true;
       await crash(h.core, () => h.adapter.stop(), leaseMs);
       // The same Slack: the workspace keeps its messages across the bot's restart.
-      return startSlack({ script: next, stores }, h.fake);
+      return startSlack({ script: next, stores }, h.fake, askers);
     },
 
     async announceInterrupted() {
@@ -547,6 +548,8 @@ async function startDiscord({ script, stores, leaseMs }: StartOptions, inherit?:
     // Discord keeps its channels, threads and messages across the bot's restart.
     for (const [id, channel] of inherit.channels) if (!fake.channels.has(id)) fake.channels.set(id, channel);
     for (const [id, message] of inherit.messages) if (!fake.messages.has(id)) fake.messages.set(id, message);
+    // Whoever asked before the restart may still be answered (a resumed run pings its asker).
+    for (const user of inherit.askers) fake.askers.add(user);
   }
   /** Interactions dispatched, by token: who, and whether it was the command (whose reply is a parent). */
   const interactions = new Map<string, { user: string; state: Interaction; command: boolean }>();

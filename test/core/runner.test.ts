@@ -151,21 +151,32 @@ describe('the job runner', () => {
     expect(await runner.get(job.id)).toMatchObject({ status: 'failed', error: { message: 'boom' } });
   });
 
-  it('keeps reports across a restart and marks the runs it interrupted', async () => {
+  it('keeps reports across a restart and resumes the runs its process left going, from their last finished stage', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'runner-'));
     const url = `sqlite://${join(dir, 'store.sqlite')}`;
     // First process: one run finishes, one is still running when the process "dies".
     const first = await stores(url);
-    const gate = gatedSynthesize();
     const runnerA = createJobRunner({ synthesize: realSynthesize, stores: first });
     const done = await startFor(runnerA, 'u1');
     const finished: Report = await done.done;
     await runnerA.close();
-    const runnerB = createJobRunner({ synthesize: gate.synthesize, stores: first, leaseMs: 150 });
-    const stuck = await startFor(runnerB, 'u2');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    // The process dies: its lease is no longer renewed.
-    await runnerB.close({ crash: true });
+    // The second run's process dies just after its extraction stage finished (and was checkpointed).
+    const b: { runner?: Runner } = {};
+    const dies = new AbortController();
+    const dying: Synthesize = (request, options) =>
+      realSynthesize(request, {
+        ...options,
+        signal: AbortSignal.any([options!.signal!, dies.signal]),
+        onEvent: (e) => {
+          if (e.type === 'stage-finished' && e.stage === 'extract') {
+            void b.runner!.close({ crash: true });
+            dies.abort(new Error('killed'));
+          }
+        },
+      });
+    b.runner = createJobRunner({ synthesize: dying, stores: first, leaseMs: 150 });
+    const stuck = await startFor(b.runner, 'u2');
+    await stuck.done.catch(() => undefined);
     await first.close();
 
     // Second process on the same file: the run is taken over only once its lease has expired.
@@ -174,11 +185,62 @@ describe('the job runner', () => {
     expect(await runner.getReport(finished.id)).toEqual(finished);
     expect(await runner.sweep()).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const interrupted = await runner.sweep();
-    expect(interrupted.map((j) => j.id)).toEqual([stuck.id]);
-    expect(await runner.get(stuck.id)).toMatchObject({ status: 'interrupted', request: { question: Q.question }, origin: { platform: 'test', asker: 'u2' } });
+    const taken = await runner.sweep();
+    expect(taken.map((j) => j.id)).toEqual([stuck.id]);
+    expect(taken[0]).toMatchObject({ status: 'running', resumes: 1, request: { question: Q.question }, origin: { platform: 'test', asker: 'u2' } });
     expect(await runner.sweep()).toEqual([]);
+    const events: ProgressEvent[] = [];
+    const resumed = runner.launch(stuck.id, (e) => void events.push(e));
+    const report = await resumed.done;
+    expect(report.id).toBe(stuck.id);
+    const stages = events.filter((e): e is Extract<ProgressEvent, { type: 'stage-finished' }> => e.type === 'stage-finished');
+    expect(stages.filter((e) => e.resumed).map((e) => e.stage)).toEqual(['plan', 'search', 'dedupe', 'screen', 'extract']);
+    expect(stages.filter((e) => !e.resumed).map((e) => e.stage)).toEqual(['verify', 'review', 'compose']);
+    // The same answer as a run nobody interrupted.
+    expect(report.claims.map((c) => [c.text, c.verification.verdict])).toEqual(finished.claims.map((c) => [c.text, c.verification.verdict]));
+    expect(await runner.get(stuck.id)).toMatchObject({ status: 'succeeded', reportId: stuck.id });
+    await runner.release(stuck.id);
     await runner.close();
+  });
+
+  it('gives a run up as interrupted once it has been resumed more than maxResumes times', async () => {
+    const shared = await stores();
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const gate = gatedSynthesize();
+      const dying = createJobRunner({ synthesize: gate.synthesize, stores: shared, leaseMs: 60, maxResumes: 2 });
+      if (attempt === 1) await startFor(dying, 'u1');
+      else {
+        const [taken] = await dying.sweep();
+        expect(taken).toMatchObject({ resumes: attempt - 1 });
+        dying.launch(taken!.id);
+      }
+      await dying.close({ crash: true });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const last = createJobRunner({ synthesize: realSynthesize, stores: shared, maxResumes: 2 });
+    const [given] = await last.sweep();
+    expect(given).toMatchObject({ status: 'interrupted', error: { code: 'interrupted', message: 'It was interrupted 3 times, so it was not resumed again.' } });
+    expect(() => last.launch(given!.id)).toThrow(/cannot be launched/);
+    await last.close();
+  });
+
+  it('hands its runs back on a graceful shutdown: nothing is marked failed, and the next process resumes them at once', async () => {
+    const shared = await stores();
+    const gate = gatedSynthesize();
+    const leaving = createJobRunner({ synthesize: gate.synthesize, stores: shared, leaseMs: 60_000 });
+    const run = await startFor(leaving, 'u1');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await leaving.close({ handBack: true });
+    await expect(run.done).rejects.toMatchObject({ code: 'interrupted' });
+    expect(run.events.filter((e) => e.type === 'run-failed')).toEqual([]);
+    const record = await shared.jobs.get(run.id);
+    expect(record).toMatchObject({ status: 'running', lease: { until: 0 } });
+    // No waiting out a 60 s lease: the lease ended with the shutdown.
+    const next = createJobRunner({ synthesize: realSynthesize, stores: shared });
+    const [taken] = await next.sweep();
+    expect(taken?.id).toBe(run.id);
+    expect((await next.launch(run.id).done).id).toBe(run.id);
+    await next.close();
   });
 
   it('keeps a live run to its process: another process on the same store takes nothing over while the lease is renewed', async () => {

@@ -176,7 +176,7 @@ describe('failures', () => {
     expect(h.fake.problems).toEqual([]);
   });
 
-  it('after a restart, tells the thread its run was interrupted and offers a Retry that runs it again', async () => {
+  it('after a restart, resumes the run in its thread and answers it there once', async () => {
     const stores = await createStores('memory://');
     // The first process dies mid-run: its runner stops renewing the run's lease and writes nothing more,
     // so the job stays "running" in the store.
@@ -189,23 +189,20 @@ describe('failures', () => {
 
     const synthesize = scriptedSynthesize();
     const second = await harness({ synthesize, stores });
-    // The thread still exists on Discord's side after the restart.
+    // The thread and its asker still exist on Discord's side after the restart.
     second.fake.channels.set(threadId, first.fake.channels.get(threadId)!);
+    for (const user of first.fake.askers) second.fake.askers.add(user);
     // Taken over once the lease has expired.
     await new Promise((resolve) => setTimeout(resolve, 150));
-    const interrupted = await second.core.runner.sweep();
-    expect(interrupted).toHaveLength(1);
-    await second.adapter.announceInterrupted!(interrupted);
-    const notice = second.fake.calls('POST /channels/:id/messages')[0]!;
-    expect(notice.path).toBe(`/channels/${threadId}/messages`);
-    expect(notice.status).toBe(200);
-    expect(content(notice)).toBe('**The run failed.** The bot restarted while this run was in progress.');
-    const retry = (notice.body!.components as { components: { custom_id: string }[] }[])[0]!.components[0]!;
-    expect(retry.custom_id).toBe(`retry:${interrupted[0]!.id}`);
-
-    const message = [...second.fake.messages.values()].find((m) => m.content.startsWith('**The run failed.**'))!;
-    second.fake.dispatchComponent({ messageId: message.id, customId: retry.custom_id });
-    await second.fake.waitFor(() => second.fake.requests.find(isAnswer));
+    const taken = await second.core.runner.sweep();
+    expect(taken).toHaveLength(1);
+    await second.adapter.announceInterrupted!(taken);
+    const answer = await second.fake.waitFor(() => second.fake.requests.find(isAnswer));
+    expect(answer.path).toBe(`/channels/${threadId}/messages`);
+    expect(answer.status).toBe(200);
+    await second.adapter.settled();
+    expect(second.fake.requests.filter(isAnswer)).toHaveLength(1);
+    expect(second.fake.calls('POST /channels/:id/messages').map(content).filter((c) => c.startsWith('**The run failed.**'))).toEqual([]);
     expect(synthesize.calls.map((r) => r.question)).toEqual([QUESTION]);
     expect(second.fake.problems).toEqual([]);
     await first.fake.close();

@@ -303,6 +303,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   };
 
   return {
+    /** Users who may be pinged (they asked, clicked or wrote); a restarted bot's fake inherits them. */
+    askers,
     apiUrl: `http://127.0.0.1:${port}/api`,
     token: BOT_TOKEN,
     applicationId,
