@@ -43,7 +43,8 @@ export async function startAdapters(
   // seconds, which must not fall inside a platform's acknowledgement deadline or a page's first load,
   // and the first question then need not wait for it. A corpus that cannot be read is logged; its
   // runs fail with the reason.
-  for (const source of core.runtime.sources) {
+  // In the scale-out mode the workers run the pipeline; the front end needs no index.
+  for (const source of core.queue ? [] : core.runtime.sources) {
     const load = (source as { load?: () => Promise<{ papers: unknown[]; loadMs: number }> }).load;
     if (typeof load !== 'function') continue;
     await load

@@ -99,6 +99,25 @@ export const CoreEnvSchema = z.object({
       })
       .default('sqlite://.synthesize/store.sqlite'),
   ),
+  QUEUE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^rediss?:\/\/.+$/, { error: 'must be redis://[USER:PASSWORD@]HOST[:PORT][/DB], or unset for the in-process queue' })
+      .superRefine((value, ctx) => {
+        const problem = storeUrlProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+  ),
+  SYNTH_MAX_RUNS_TOTAL: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(10_000, { error: 'must be at most 10000' }).optional(),
+  ),
+  SYNTH_MAX_RESUMES: int(2, 0, 10),
+  WORKER_LOCK_MS: int(30_000, 500, 600_000),
+  WORKER_DRAIN_MS: int(30_000, 0, 3_600_000),
+  WORKER_HEALTH_PORT: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65_535, { error: 'must be a port number' }).optional()),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

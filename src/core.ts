@@ -3,7 +3,8 @@
  * configuration and the job runner over it. `createCore` is called once per process.
  */
 import type { CoreConfig } from './config.js';
-import { SynthError } from './errors.js';
+import { asSynthError, ConfigError, SynthError } from './errors.js';
+import { connectQueue, type QueueClient } from './jobs/queue.js';
 import { createJobRunner, type JobRunner } from './jobs/runner.js';
 import { addPaper, describeChanges } from './pipeline/add-paper.js';
 import { followUp } from './pipeline/followup.js';
@@ -20,6 +21,10 @@ export interface Core {
   stores: Stores;
   runtime: Runtime;
   runner: JobRunner;
+  /** The queue the runs go to when `QUEUE_URL` is set (the scale-out mode); absent in the embedded mode. */
+  queue?: QueueClient;
+  /** Readiness: the store answers, and the queue's Redis when there is one. */
+  ready(): Promise<{ ok: boolean; checks: Record<string, string> }>;
   /**
    * Stops accepting work and closes the stores. Running jobs are cancelled, or with `handBack` (a
    * graceful shutdown) stopped where they are and left for the next process to resume.
@@ -35,17 +40,19 @@ export interface CoreOptions {
   runtime?: Runtime;
   /** The runs' lease (default 15 s; tests shorten it). */
   leaseMs?: number;
-  /** How often a run whose process stopped is resumed before it is given up (default 2). */
+  /** How often a run whose process stopped is resumed before it is given up (default `SYNTH_MAX_RESUMES`). */
   maxResumes?: number;
+  /** How often a followed run's outcome is polled on the queue (default 1 s; tests shorten it). */
+  queuePollMs?: number;
 }
 
-/** Creates the core from configuration. */
-export async function createCore(config: CoreConfig, log: Logger, options: CoreOptions = {}): Promise<Core> {
-  const stores = options.stores ?? (await createStores(config.STORE_URL));
-  const runtime = options.runtime ?? createRuntime(config, log, {}, stores);
-  // A follow-up in a run's thread is answered from that run's report (its papers first, then the
-  // configured sources when they do not answer it); every other request is a run of its own.
-  const synthesize: Synthesize = async (request, runOptions = {}) => {
+/**
+ * The run function behind every run, in this process or on a worker: a question is a synthesis; a
+ * follow-up in a run's thread is answered from that run's report (its papers first, then the
+ * configured sources when they do not answer it); `add <id>` re-runs the question with the paper in.
+ */
+export function createRunFunction(stores: Pick<Stores, 'reports'>, runtime: Runtime, log: Logger): Synthesize {
+  return async (request, runOptions = {}) => {
     if (request.addTo) {
       // `add <id>` in a thread: look the paper up, then re-run the report's question with it included.
       const report = await stores.reports.get(request.addTo.of);
@@ -92,13 +99,32 @@ export async function createCore(config: CoreConfig, log: Logger, options: CoreO
     });
     return result.report;
   };
+}
+
+/** Creates the core from configuration. */
+export async function createCore(config: CoreConfig, log: Logger, options: CoreOptions = {}): Promise<Core> {
+  const stores = options.stores ?? (await createStores(config.STORE_URL));
+  const runtime = options.runtime ?? createRuntime(config, log, {}, stores);
+  const synthesize = createRunFunction(stores, runtime, log);
+  let queue: QueueClient | undefined;
+  if (config.QUEUE_URL) {
+    // The scale-out mode: runs go to the workers (`npm run worker`); this process follows them.
+    try {
+      if (stores.kind === 'memory') throw new ConfigError('STORE_URL', 'memory:// cannot be shared with workers; with QUEUE_URL set, use redis://HOST:PORT (or sqlite://PATH when every process is on one machine).');
+      queue = await connectQueue({ url: config.QUEUE_URL, stores, log, ...(options.queuePollMs !== undefined ? { pollMs: options.queuePollMs } : {}) });
+    } catch (error) {
+      if (!options.stores) await stores.close();
+      throw error;
+    }
+  }
   const runner = createJobRunner({
     synthesize,
     stores,
     maxConcurrent: config.SYNTH_MAX_CONCURRENT_RUNS,
     maxPerUser: config.SYNTH_MAX_RUNS_PER_USER,
+    maxResumes: options.maxResumes ?? config.SYNTH_MAX_RESUMES,
     ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
-    ...(options.maxResumes !== undefined ? { maxResumes: options.maxResumes } : {}),
+    ...(queue ? { executor: queue.executor, userSlots: queue.userSlots } : {}),
     log,
   });
   return {
@@ -107,8 +133,23 @@ export async function createCore(config: CoreConfig, log: Logger, options: CoreO
     stores,
     runtime,
     runner,
+    ...(queue ? { queue } : {}),
+    async ready() {
+      const checks: Record<string, string> = {};
+      const check = async (name: string, probe: () => Promise<void>) => {
+        try {
+          await probe();
+          checks[name] = 'ok';
+        } catch (error) {
+          checks[name] = asSynthError(error).message;
+        }
+      };
+      await Promise.all([check('store', () => stores.ping()), ...(queue ? [check('queue', () => queue.ping())] : [])]);
+      return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
+    },
     async close(closeOptions = {}) {
       await runner.close(closeOptions.handBack ? { handBack: true } : { cancel: true });
+      await queue?.close();
       if (!options.stores) await stores.close();
     },
   };

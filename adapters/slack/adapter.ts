@@ -98,7 +98,16 @@ export function createSlackAdapter(config: SlackConfig, core: Core, options: Sla
                 log,
                 // What the listeners in handlers.ts and interactions.ts take; anything else is acked at once.
                 handled: { commands: [COMMAND], actions: Object.values(ACTION).map((kind) => actionPattern(kind)), views: [FLAG_VIEW] },
-                customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req, res) => void res.writeHead(200).end('ok') }],
+                customRoutes: [
+                  { path: '/healthz', method: ['GET'], handler: (_req, res) => void res.writeHead(200).end('ok') },
+                  // Ready when the store (and the queue's Redis, in the scale-out mode) answers.
+                  {
+                    path: '/readyz',
+                    method: ['GET'],
+                    handler: (_req, res) =>
+                      void core.ready().then((ready) => res.writeHead(ready.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(ready))),
+                  },
+                ],
               }),
             });
       gateway = createSlackGateway(app.client, options.limits ?? SLACK_RATE_LIMITS);

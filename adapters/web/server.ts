@@ -147,6 +147,11 @@ export function createWebApp(deps: WebServerDeps): { app: Hono<Env>; closeStream
   app.use('*', bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('The request is too large.', 413) }));
 
   app.get('/healthz', (c) => c.text('ok'));
+  // Ready when the store (and the queue's Redis, in the scale-out mode) answers.
+  app.get('/readyz', async (c) => {
+    const ready = await core.ready();
+    return c.json(ready, ready.ok ? 200 : 503);
+  });
   app.get('/favicon.ico', (c) => c.redirect('/static/icon.svg', 301));
   app.use(
     '/static/*',
