@@ -83,17 +83,24 @@ export function connectRedis(url: string, log: Logger = silentLogger): Redis {
 /** Resolves when Redis at `url` answers a PING within `timeoutMs`; otherwise one line naming QUEUE_URL. */
 export async function checkRedis(redis: Redis, url: string, timeoutMs = 10_000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  let onError: ((error: Error) => void) | undefined;
   try {
     await Promise.race([
       redis.ping(),
       new Promise((_resolve, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+        // Refused or unresolvable: said at once, not after the timeout (ioredis would retry for ever).
+        onError = (error: Error) => {
+          if (redis.status !== 'ready') reject(error);
+        };
+        redis.on('error', onError);
       }),
     ]);
   } catch (error) {
     throw new SynthError('config', `QUEUE_URL: cannot reach Redis at ${maskUrlPassword(url)} (${(error as Error).message}). Start Redis, or unset QUEUE_URL to run everything in this process.`, { cause: error });
   } finally {
     clearTimeout(timer);
+    if (onError) redis.off('error', onError);
   }
 }
 
@@ -385,7 +392,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunWorker> {
       const report = await options.synthesize(job.data.request, {
         runId: id,
         signal: controller.signal,
-        onEvent: (event) => void publish(id, { kind: 'event', event }),
+        onEvent: (event) => {
+          // A run handed back is not a failed run: its end is not news for the front end.
+          if (event.type === 'run-failed' && isHandedBack(controller.signal.reason)) return;
+          void publish(id, { kind: 'event', event });
+        },
         checkpoint: storeCheckpoints(options.stores.state as Keyv<unknown>, id),
       });
       await options.stores.reports.set(report.id, report, options.ttlMs);
