@@ -61,6 +61,8 @@ export interface RunOutcomeState {
   reportId?: string;
   code?: string;
   message?: string;
+  /** When the outcome was recorded (epoch ms). */
+  settledAt?: string;
 }
 
 const settledStatus = (status: string | undefined) => status === 'succeeded' || status === 'failed' || status === 'cancelled';
@@ -366,7 +368,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunWorker> {
     return kept;
   };
   const settle = async (id: string, state: RunOutcomeState) => {
-    await redis.hset(keys.state(id), state as Record<string, string>);
+    await redis.hset(keys.state(id), { ...state, settledAt: String(Date.now()) } as Record<string, string>);
     await redis.expire(keys.state(id), RUN_TTL_S);
     await publish(id, { kind: 'settled' });
     chains.delete(id);
