@@ -1,6 +1,7 @@
 /**
  * Scale-out bench (`npm run bench -- scale`; needs Redis on 127.0.0.1:6379, uses its database 9):
- * the Slack front end (`adapters/start.ts`, as `npm start` runs it) and 1, 2 and 4 workers
+ * the Slack front end (`startAdapters`, as `npm start` runs it, its own Slack budgets raised: see
+ * bench/processes/scale-front.ts) and 1, 2 and 4 workers
  * (`src/worker.ts`, as `npm run worker` runs it), each its own process, on one Redis (QUEUE_URL and
  * STORE_URL), with the loopback Slack fake here. `SCALE_QUESTIONS` questions (default 200) from 50
  * channels are sent as slash commands at once.
@@ -109,7 +110,7 @@ interface Setup {
 }
 
 async function startFront(env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const front = spawnTs('adapters/start.ts', { ...env, PORT: String(port), WEB_ENABLED: 'false' });
+  const front = spawnTs('bench/processes/scale-front.ts', { ...env, PORT: String(port), WEB_ENABLED: 'false' });
   await waitUntil('the front end', async () => (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok).catch(() => false)));
   return front;
 }
