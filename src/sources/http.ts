@@ -14,9 +14,9 @@ import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Keyv } from 'keyv';
-import type PQueue from 'p-queue';
 import { Agent, request, type Dispatcher } from 'undici';
 import { SourceError } from '../errors.js';
+import type { Limiter } from '../limits/limiter.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { sharedRateLimiter, type RateLimit } from './rate-limit.js';
 
@@ -57,7 +57,7 @@ export interface HttpClientOptions {
   /** undici dispatcher; a shared keep-alive agent by default. */
   dispatcher?: Dispatcher;
   /** Rate limiter; by default the process-wide one of this source and host (see `rate-limit.ts`). */
-  limiter?: PQueue;
+  limiter?: Limiter;
 }
 
 /** One request. */
