@@ -7,12 +7,14 @@
  * One Lua script decides atomically, under Redis's clock (`TIME`, so the clocks of the processes do
  * not matter), for the keys `synth:limit:{NAME}:holders` (a sorted set of holder ids scored by the end
  * of their lease) and `synth:limit:{NAME}:next` (the earliest time the next call may start):
- * expired holders are dropped; a full set refuses; otherwise the caller becomes a holder and is given
- * the start `max(now, next)`, and `next` moves one interval past it. The caller sleeps until its start
- * (abortable: an aborted wait gives its slot back), runs, and removes itself when done. While it runs
- * it renews its lease, so a long call keeps its slot and a process killed mid-call (`kill -9`) frees
- * it once the lease runs out. Refused callers poll with a short, jittered delay; a local queue lets
- * only `concurrency` callers of a process contend at once, so the polling stays light.
+ * expired holders are dropped; a full set refuses (try again soon); a start before `next` refuses with
+ * the time left (sleep that long); otherwise the caller becomes a holder, `next` moves one interval
+ * past now, and the caller starts at once. Slots are granted only for an immediate start, never for a
+ * later one: a timer that fires late (a busy event loop) then delays only its own call instead of
+ * narrowing the gap to the next, and a wait, being outside Redis, can be aborted without giving
+ * anything back. The caller removes itself when done. While it runs it renews its lease, so a long
+ * call keeps its slot and a process killed mid-call (`kill -9`) frees it once the lease runs out.
+ * A local queue lets only `concurrency` callers of a process contend at once, so polling stays light.
  *
  * Why not a library: rate-limiter-flexible counts requests in fixed windows of whole seconds, so two
  * requests at the edges of two windows may start milliseconds apart (arXiv asks for one request per
@@ -41,6 +43,11 @@ export interface RedisLimiterOptions extends LimitPolicy {
   leaseMs?: number;
   /** Longest pause between two tries while the cap is reached. */
   pollMs?: number;
+  /**
+   * Hears of each call about to start, with its start on Redis's clock (ms since the epoch): one clock
+   * for every process, so a log of these shows whether the limit held (see `check.ts`).
+   */
+  onStart?: (start: { name: string; redisTimeMs: number }) => void;
 }
 
 /** The Redis keys of limit `name` (one hash slot, so the script also runs on a cluster). */
@@ -60,17 +67,17 @@ local lease = tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now))
 if redis.call('ZCARD', KEYS[1]) >= cap then
   local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return {0, tonumber(first[2]) - now}
+  return {0, tonumber(first[2]) - now, 1}
 end
-local start = tonumber(redis.call('GET', KEYS[2]) or '0')
-if start < now then start = now end
+local nextStart = tonumber(redis.call('GET', KEYS[2]) or '0')
+if now < nextStart then return {0, nextStart - now, 0} end
 if interval > 0 then
-  redis.call('SET', KEYS[2], string.format('%.0f', start + interval), 'PX', math.ceil((start + interval - now) / 1000) + 1)
+  redis.call('SET', KEYS[2], string.format('%.0f', now + interval), 'PX', math.ceil(interval / 1000) + 1)
 end
-redis.call('ZADD', KEYS[1], string.format('%.0f', start + lease), ARGV[1])
-local ttl = math.ceil((start + lease - now) / 1000) + 1000
+redis.call('ZADD', KEYS[1], string.format('%.0f', now + lease), ARGV[1])
+local ttl = math.ceil(lease / 1000) + 1000
 if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-return {1, start - now}
+return {1, now, 0}
 `;
 
 const RENEW_SCRIPT = `
@@ -85,7 +92,8 @@ return 1
 `;
 
 interface LimitCommands {
-  synthLimitAcquire(holders: string, next: string, holder: string, intervalUs: number, cap: number, leaseUs: number): Promise<[number, number]>;
+  /** `[1, nowUs, 0]`: start now (Redis's time); `[0, waitUs, 0]`: too soon after the last start; `[0, untilOldestLeaseEndsUs, 1]`: full. */
+  synthLimitAcquire(holders: string, next: string, holder: string, intervalUs: number, cap: number, leaseUs: number): Promise<[number, number, number]>;
   synthLimitRenew(holders: string, holder: string, leaseUs: number): Promise<number>;
 }
 
@@ -124,32 +132,31 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
       () => undefined,
     );
 
-  /** Waits for a slot and for the start time it was given; resolves to the holder id. */
+  /** Waits until a call may start now; resolves to the holder id of its slot. */
   async function acquire(signal: AbortSignal | undefined): Promise<string> {
     for (;;) {
       signal?.throwIfAborted();
       const holder = randomUUID();
-      let granted: number;
-      let waitUs: number;
+      let reply: [number, number, number];
       try {
-        [granted, waitUs] = await redisCommands.synthLimitAcquire(keys.holders, keys.next, holder, Math.round(minIntervalMs * 1000), concurrency, leaseMs * 1000);
+        reply = await redisCommands.synthLimitAcquire(keys.holders, keys.next, holder, Math.round(minIntervalMs * 1000), concurrency, leaseMs * 1000);
       } catch (error) {
         throw failed(error);
       }
+      const [granted, waitUs, full] = reply;
       if (granted === 1) {
-        try {
-          if (signal?.aborted) throw signal.reason;
-          // Rounded up: a timer may fire up to a millisecond before its nominal time.
-          if (waitUs > 0) await pause(Math.ceil(waitUs / 1000) + 1, signal);
-        } catch (error) {
+        if (signal?.aborted) {
           await release(holder);
-          throw error;
+          throw signal.reason;
         }
+        // Here waitUs is the grant's time on Redis's clock.
+        options.onStart?.({ name, redisTimeMs: waitUs / 1000 });
         return holder;
       }
-      // Full: try again soon (a release is not announced), before the oldest lease ends at the latest.
-      const untilExpiryMs = Math.max(1, waitUs / 1000);
-      await pause(Math.min(untilExpiryMs, pollMs * (0.5 + Math.random() / 2)), signal);
+      // Too soon: sleep until the next start is due (a late timer only delays us). Full: a release is
+      // not announced, so try again soon, and when the oldest lease ends at the latest.
+      const waitMs = Math.max(1, Math.ceil(waitUs / 1000));
+      await pause(full === 1 ? Math.min(waitMs, pollMs * (0.5 + Math.random() / 2)) : waitMs, signal);
     }
   }
 

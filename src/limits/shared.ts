@@ -10,7 +10,7 @@ import PQueue from 'p-queue';
 import { SynthError } from '../errors.js';
 import { maskUrlPassword } from '../text/redact.js';
 import type { Limiter, LimitPolicy } from './limiter.js';
-import { createRedisLimiter } from './redis-limiter.js';
+import { createRedisLimiter, type RedisLimiterOptions } from './redis-limiter.js';
 
 /** Time Redis has to answer at start (default of {@link SharedLimitsOptions.openTimeoutMs}). */
 export const DEFAULT_OPEN_TIMEOUT_MS = 5000;
@@ -27,6 +27,8 @@ export interface SharedLimitsOptions {
   pollMs?: number;
   /** Time Redis has to answer at start (default 5 s). */
   openTimeoutMs?: number;
+  /** Hears of each call about to start, on Redis's clock (for benchmarks and tests; see `redis-limiter.ts`). */
+  onStart?: RedisLimiterOptions['onStart'];
 }
 
 interface SharedState {
@@ -91,12 +93,13 @@ export function sharedLimiter(name: string, policy: LimitPolicy): Limiter | unde
   const key = `${name}:${policy.minIntervalMs}/${policy.concurrency}`;
   let limiter = shared.limiters.get(key);
   if (!limiter) {
-    const { leaseMs, pollMs } = shared.options;
+    const { leaseMs, pollMs, onStart } = shared.options;
     limiter = createRedisLimiter(shared.redis, {
       name: key,
       ...policy,
       ...(leaseMs !== undefined ? { leaseMs } : {}),
       ...(pollMs !== undefined ? { pollMs } : {}),
+      ...(onStart ? { onStart } : {}),
     });
     shared.limiters.set(key, limiter);
   }

@@ -1,0 +1,306 @@
+/**
+ * Rate and concurrency limits shared over Redis (`src/limits/`), on real Redis and real processes:
+ * several OS processes hammer one loopback server through the same limit, and the server's own log
+ * of request starts and requests in flight shows the limit held across all of them.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
+import PQueue from 'p-queue';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { checkSpacing, maxInFlight } from '../../src/limits/check.js';
+import { createRedisLimiter, limitKeys } from '../../src/limits/redis-limiter.js';
+import { closeSharedLimits, configureSharedLimits, sharedConcurrencyLimiter, sharedLimiter, sharedLimitsConfigured } from '../../src/limits/shared.js';
+import { sharedRateLimiter } from '../../src/sources/rate-limit.js';
+import type { ChildSpec } from '../helpers/limits-child.js';
+import { ROOT } from '../helpers/paths.js';
+import { freshRedis, REDIS_DATABASES } from '../helpers/redis.js';
+
+/**
+ * The spacing is checked twice. Exactly, on the starts the limiter granted (on Redis's clock, one for
+ * every process). And as the server saw the requests arrive, where the time from a grant to its
+ * request reaching the server (event loops, scheduling, loopback) varies: by up to ~20 ms per request
+ * on a loaded two-core machine, so two arrivals can be that much closer than their grants. There the
+ * test asks that no two arrive closer than half the spacing (processes ignoring each other's limit
+ * would start together) and that the whole series takes its full length, less one delivery delay.
+ */
+const DELIVERY_JITTER_MS = 40;
+
+/** What {@link checkArrivals} found wrong (empty: nothing). */
+function checkArrivals(arrivals: number[], minIntervalMs: number): string[] {
+  const problems: string[] = [];
+  const { smallestGapMs } = checkSpacing(arrivals, minIntervalMs);
+  if (smallestGapMs < minIntervalMs / 2) problems.push(`two requests arrived ${smallestGapMs.toFixed(1)} ms apart`);
+  const span = Math.max(...arrivals) - Math.min(...arrivals);
+  const least = (arrivals.length - 1) * minIntervalMs - DELIVERY_JITTER_MS;
+  if (span < least) problems.push(`${arrivals.length} requests arrived within ${span.toFixed(0)} ms (at least ${least} ms expected)`);
+  return problems;
+}
+
+let redisUrl: string;
+let redis: Redis;
+
+beforeAll(async () => {
+  redisUrl = await freshRedis(REDIS_DATABASES.limits);
+  redis = new Redis(redisUrl);
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+afterEach(async () => {
+  await closeSharedLimits();
+});
+
+interface Logged {
+  process: string;
+  start: number;
+  end: number;
+  inFlight: number;
+}
+
+/** A loopback server that holds each request `holdMs` and logs when it started and what else was in flight. */
+async function startServer(holdMs: number): Promise<{ url: string; log: Logged[]; server: Server }> {
+  const log: Logged[] = [];
+  let inFlight = 0;
+  const server = createServer((req, res) => {
+    if (req.url?.includes('warmup')) {
+      res.end('ok');
+      return;
+    }
+    const start = performance.now();
+    inFlight++;
+    const entry: Logged = { process: new URL(req.url ?? '/', 'http://x').searchParams.get('process') ?? '?', start, end: start, inFlight };
+    log.push(entry);
+    setTimeout(() => {
+      inFlight--;
+      entry.end = performance.now();
+      res.end('ok');
+    }, holdMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, log, server };
+}
+
+const tsx = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+
+interface Child {
+  child: ChildProcessWithoutNullStreams;
+  exited: Promise<number | null>;
+  /** What it printed so far. */
+  stdout: () => string;
+}
+
+/** Starts one child process (see `test/helpers/limits-child.ts`); resolves once it printed `line`. */
+function startChild(spec: ChildSpec, line: 'ready' | 'holding'): Promise<Child> {
+  const child = spawn(process.execPath, ['--import', tsx, join(ROOT, 'test', 'helpers', 'limits-child.ts')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, LIMITS_CHILD: JSON.stringify(spec) },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.split('\n').includes(line)) resolve({ child, exited, stdout: () => stdout });
+    });
+    void exited.then((code) => reject(new Error(`child ${spec.id} exited (${code}) before "${line}": ${stderr}`)));
+  });
+}
+
+/**
+ * Runs `count` processes of `spec` together, waits until all have exited cleanly and returns when
+ * their calls started, on Redis's clock.
+ */
+async function runProcesses(count: number, spec: Omit<ChildSpec, 'id'>): Promise<number[]> {
+  const children = await Promise.all(Array.from({ length: count }, (_, i) => startChild({ ...spec, id: `p${i}` }, 'ready')));
+  for (const { child } of children) child.stdin.write('go\n');
+  const codes = await Promise.all(children.map((c) => c.exited));
+  expect(codes).toEqual(children.map(() => 0));
+  return children.flatMap((c) => JSON.parse(/^starts (.*)$/m.exec(c.stdout())?.[1] ?? '[]') as number[]);
+}
+
+describe('shared limits across processes', () => {
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+
+  afterEach(async () => {
+    await new Promise((resolve) => server?.server.close(resolve));
+    server = undefined;
+  });
+
+  it('keeps an arXiv-like spacing (200 ms, 1 in flight) across three processes', async () => {
+    server = await startServer(20);
+    const starts = await runProcesses(3, { redisUrl, kind: 'rate', mode: 'requests', name: 'arxiv-like', target: server.url, minIntervalMs: 200, concurrency: 1, requests: 4 });
+    const { log } = server;
+    expect(log).toHaveLength(12);
+    expect(new Set(log.map((l) => l.process)).size).toBe(3);
+    expect(starts).toHaveLength(12);
+    expect(checkSpacing(starts, 200).violations).toEqual([]);
+    expect(
+      checkArrivals(
+        log.map((l) => l.start),
+        200,
+      ),
+    ).toEqual([]);
+    expect(maxInFlight(log)).toBe(1);
+  }, 60_000);
+
+  it('keeps 100 ms spacing and 2 in flight across three processes, reaching the cap', async () => {
+    server = await startServer(250);
+    const starts = await runProcesses(3, { redisUrl, kind: 'rate', mode: 'requests', name: 'openalex-like', target: server.url, minIntervalMs: 100, concurrency: 2, requests: 5 });
+    const { log } = server;
+    expect(log).toHaveLength(15);
+    expect(new Set(log.map((l) => l.process)).size).toBe(3);
+    expect(starts).toHaveLength(15);
+    expect(checkSpacing(starts, 100).violations).toEqual([]);
+    expect(
+      checkArrivals(
+        log.map((l) => l.start),
+        100,
+      ),
+    ).toEqual([]);
+    expect(Math.max(...log.map((l) => l.inFlight))).toBe(2);
+    expect(maxInFlight(log)).toBe(2);
+  }, 60_000);
+
+  it('holds an LLM concurrency limit (2) across two processes, reaching it', async () => {
+    server = await startServer(150);
+    await runProcesses(2, { redisUrl, kind: 'concurrency', mode: 'requests', name: 'llm:test', target: server.url, minIntervalMs: 0, concurrency: 2, requests: 6 });
+    expect(server.log).toHaveLength(12);
+    expect(Math.max(...server.log.map((l) => l.inFlight))).toBe(2);
+  }, 60_000);
+
+  it('frees the slot of a holder killed with SIGKILL once its lease runs out', async () => {
+    server = await startServer(10);
+    const leaseMs = 1000;
+    const { child, exited } = await startChild(
+      { redisUrl, kind: 'concurrency', mode: 'hold', name: 'killed', target: server.url, minIntervalMs: 0, concurrency: 1, requests: 0, id: 'holder', leaseMs },
+      'holding',
+    );
+    await configureSharedLimits({ redisUrl });
+    const keys = limitKeys('killed:0/1');
+    expect(await redis.zcard(keys.holders)).toBe(1);
+    // Renewed while the holder lives: still held after more than a lease.
+    await new Promise((resolve) => setTimeout(resolve, leaseMs * 1.5));
+    expect(await redis.zcard(keys.holders)).toBe(1);
+    child.kill('SIGKILL');
+    await exited;
+    const t0 = performance.now();
+    const waited = await sharedConcurrencyLimiter('killed', 1).add(async () => performance.now() - t0);
+    expect(waited).toBeGreaterThan(leaseMs / 2);
+    expect(waited).toBeLessThan(leaseMs + 1000);
+  }, 60_000);
+});
+
+describe('the Redis limiter', () => {
+  let clients: Redis[] = [];
+  /** A limiter on a connection of its own, as another process would have. */
+  const limiter = (name: string, minIntervalMs: number, concurrency: number, leaseMs?: number) => {
+    const client = new Redis(redisUrl);
+    clients.push(client);
+    return createRedisLimiter(client, { name, minIntervalMs, concurrency, ...(leaseMs ? { leaseMs } : {}) });
+  };
+
+  beforeEach(() => {
+    clients = [];
+  });
+  afterEach(async () => {
+    await Promise.all(clients.map((c) => c.quit()));
+  });
+
+  it('keeps the slot of a live holder that runs longer than its lease', async () => {
+    const a = limiter('long', 0, 1, 300);
+    const b = limiter('long', 0, 1, 300);
+    let aEnded = 0;
+    const first = a.add(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      aEnded = performance.now();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const bStarted = await b.add(async () => performance.now());
+    await first;
+    expect(bStarted).toBeGreaterThanOrEqual(aEnded);
+  });
+
+  it('rejects a wait for a full cap with the abort reason and takes no slot', async () => {
+    const a = limiter('full', 0, 1);
+    const b = limiter('full', 0, 1);
+    let let_go!: () => void;
+    const holding = a.add(() => new Promise<void>((resolve) => (let_go = resolve)));
+    await expect.poll(() => redis.zcard(limitKeys('full').holders)).toBe(1);
+    const controller = new AbortController();
+    const reason = new Error('run cancelled');
+    const waiting = b.add(async () => 'ran', { signal: controller.signal });
+    setTimeout(() => controller.abort(reason), 100);
+    await expect(waiting).rejects.toBe(reason);
+    expect(await redis.zcard(limitKeys('full').holders)).toBe(1);
+    let_go();
+    await holding;
+    expect(await redis.zcard(limitKeys('full').holders)).toBe(0);
+  });
+
+  it('holds no slot while waiting for the spacing, and rejects an aborted wait with its reason', async () => {
+    const a = limiter('spaced', 2000, 2);
+    const b = limiter('spaced', 2000, 2);
+    await a.add(async () => undefined);
+    const controller = new AbortController();
+    const reason = new Error('run cancelled');
+    let ran = false;
+    const waiting = b.add(
+      async () => {
+        ran = true;
+      },
+      { signal: controller.signal },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await redis.zcard(limitKeys('spaced').holders)).toBe(0);
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    expect(ran).toBe(false);
+    expect(await redis.zcard(limitKeys('spaced').holders)).toBe(0);
+  });
+
+  it('rejects an already aborted call at once', async () => {
+    const a = limiter('aborted', 0, 1);
+    const reason = new Error('already cancelled');
+    await expect(a.add(async () => 'ran', { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(await redis.exists(limitKeys('aborted').holders)).toBe(0);
+  });
+});
+
+describe('configuring shared limits', () => {
+  it('leaves the in-process queues in place when not configured', async () => {
+    expect(sharedLimitsConfigured()).toBe(false);
+    const policy = { minIntervalMs: 100, concurrency: 1 };
+    const local = sharedRateLimiter('arxiv', 'http://127.0.0.1:1', policy);
+    expect(local).toBeInstanceOf(PQueue);
+    expect(sharedLimiter('anything', policy)).toBeUndefined();
+    expect(sharedConcurrencyLimiter('llm:x', 2)).toBeInstanceOf(PQueue);
+
+    await configureSharedLimits({ redisUrl });
+    const shared = sharedRateLimiter('arxiv', 'http://127.0.0.1:1', policy);
+    expect(shared).not.toBeInstanceOf(PQueue);
+    expect(sharedRateLimiter('arxiv', 'http://127.0.0.1:1', policy)).toBe(shared);
+    expect(sharedConcurrencyLimiter('llm:x', 2)).not.toBeInstanceOf(PQueue);
+    expect(await shared.add(async () => 42)).toBe(42);
+
+    await closeSharedLimits();
+    expect(sharedRateLimiter('arxiv', 'http://127.0.0.1:1', policy)).toBe(local);
+  });
+
+  it('fails in one line naming QUEUE_URL, with the password masked, when Redis is unreachable', async () => {
+    const failure = await configureSharedLimits({ redisUrl: 'redis://user:hunter2secret@127.0.0.1:1/0', openTimeoutMs: 2000 }).catch((error: Error) => error);
+    expect(failure).toBeInstanceOf(Error);
+    const message = (failure as Error).message;
+    expect(message).toMatch(/^QUEUE_URL: cannot reach Redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1\/0 /);
+    expect(message).not.toContain('hunter2secret');
+    expect(message).not.toContain('\n');
+    expect(sharedLimitsConfigured()).toBe(false);
+  });
+});
