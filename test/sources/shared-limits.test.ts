@@ -16,6 +16,9 @@ import { createRedisLimiter, limitKeys } from '../../src/limits/redis-limiter.js
 import { closeSharedLimits, configureSharedLimits, sharedConcurrencyLimiter, sharedLimiter, sharedLimitsConfigured } from '../../src/limits/shared.js';
 import { sharedRateLimiter } from '../../src/sources/rate-limit.js';
 import type { ChildSpec } from '../helpers/limits-child.js';
+import { startFakeLlm } from '../llm/fake-llm-server.js';
+import { fakeModel } from '../llm/fake-model.js';
+import { llmEnv, llmMethodology, runSynthesis } from '../llm/helpers.js';
 import { ROOT } from '../helpers/paths.js';
 import { freshRedis, REDIS_DATABASES } from '../helpers/redis.js';
 
@@ -302,5 +305,21 @@ describe('configuring shared limits', () => {
     expect(message).not.toContain('hunter2secret');
     expect(message).not.toContain('\n');
     expect(sharedLimitsConfigured()).toBe(false);
+  });
+});
+
+describe('the LLM engine with shared limits', () => {
+  it('runs its calls through the shared LLM_CONCURRENCY limit, and still reaches it', async () => {
+    const fake = await startFakeLlm({ protocol: 'openai', script: fakeModel(), apiKey: 'test-key', latencyMs: 40 });
+    try {
+      const started: string[] = [];
+      await configureSharedLimits({ redisUrl, onStart: ({ name }) => void started.push(name) });
+      const report = await runSynthesis(llmEnv(fake, 'openai', { LLM_CONCURRENCY: '2' }));
+      expect(fake.maxInFlight).toBe(2);
+      expect(started.length).toBe(llmMethodology(report).calls);
+      expect(new Set(started)).toEqual(new Set([`llm:${fake.url} fake-model-1:0/2`]));
+    } finally {
+      await fake.close();
+    }
   });
 });
