@@ -323,3 +323,22 @@ describe('the LLM engine with shared limits', () => {
     }
   });
 });
+
+describe('a Redis that stops answering', () => {
+  it('fails the call with an error naming the limit, without running it', async () => {
+    const client = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    client.on('error', () => undefined);
+    try {
+      let ran = false;
+      const limiter = createRedisLimiter(client, { name: 'gone', minIntervalMs: 0, concurrency: 1 });
+      await expect(
+        limiter.add(async () => {
+          ran = true;
+        }),
+      ).rejects.toThrow(/^shared limit gone: Redis failed \(/);
+      expect(ran).toBe(false);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
