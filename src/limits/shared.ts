@@ -5,7 +5,7 @@
  * limits (`sharedRateLimiter` in `sources/rate-limit.ts`) and the LLM concurrency limit hold across
  * every process configured with the same Redis.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import PQueue from 'p-queue';
 import { SynthError } from '../errors.js';
 import { maskUrlPassword } from '../text/redact.js';
@@ -47,6 +47,8 @@ let shared: SharedState | undefined;
 export async function configureSharedLimits(options: SharedLimitsOptions): Promise<void> {
   const variable = options.variable ?? 'QUEUE_URL';
   const timeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
+  // Loaded on demand: an embedded process (the CLI, one bot) never pays for ioredis.
+  const { Redis } = await import('ioredis');
   const redis = new Redis(options.redisUrl, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 2 });
   redis.on('error', () => {
     // Surfaced on the awaited command; an unhandled 'error' event would be printed by ioredis.

@@ -1,8 +1,8 @@
 /**
  * A separate process for the shared-limit tests (`node --import tsx`): configures shared limits on the
  * Redis it is given, warms up, prints `ready`, waits for `go` on stdin (so every process starts together), then
- * sends its requests to the loopback server through the limiter, prints `starts [...]` (when each
- * started, on Redis's clock) and exits. In `hold` mode it takes
+ * sends its requests to the loopback server through the limiter (each naming the start it was
+ * granted, on Redis's clock), prints `starts [...]` (all those starts) and exits. In `hold` mode it takes
  * one slot, prints `holding` and never lets go (the test kills it).
  */
 import { Agent, get } from 'node:http';
@@ -28,10 +28,16 @@ export interface ChildSpec {
 
 const spec = JSON.parse(process.env.LIMITS_CHILD ?? '{}') as ChildSpec;
 const starts: number[] = [];
+// Grants not yet taken by their call: the limiter reports a grant just before it calls that call's
+// function, in the same order, so each request can carry the grant it started under.
+const granted: number[] = [];
 await configureSharedLimits({
   redisUrl: spec.redisUrl,
   ...(spec.leaseMs !== undefined ? { leaseMs: spec.leaseMs } : {}),
-  onStart: ({ redisTimeMs }) => starts.push(redisTimeMs),
+  onStart: ({ redisTimeMs }) => {
+    starts.push(redisTimeMs);
+    granted.push(redisTimeMs);
+  },
 });
 const limiter =
   spec.kind === 'rate'
@@ -63,7 +69,7 @@ for await (const line of lines) if (line.trim() === 'go') break;
 lines.close();
 await Promise.all(
   Array.from({ length: spec.requests }, (_, i) =>
-    limiter.add(() => send(`process=${spec.id}&i=${i}`)),
+    limiter.add(() => send(`process=${spec.id}&i=${i}&grant=${granted.shift()}`)),
   ),
 );
 agent.destroy();

@@ -23,24 +23,21 @@ import { ROOT } from '../helpers/paths.js';
 import { freshRedis, REDIS_DATABASES } from '../helpers/redis.js';
 
 /**
- * The spacing is checked twice. Exactly, on the starts the limiter granted (on Redis's clock, one for
- * every process). And as the server saw the requests arrive, where the time from a grant to its
- * request reaching the server (event loops, scheduling, loopback) varies: by up to ~20 ms per request
- * on a loaded two-core machine, so two arrivals can be that much closer than their grants. There the
- * test asks that no two arrive closer than half the spacing (processes ignoring each other's limit
- * would start together) and that the whole series takes its full length, less one delivery delay.
+ * The spacing is checked on the starts the limiter granted, on Redis's clock (one for every process),
+ * exactly; each request the server saw names its grant, so none bypassed the limiter. The arrival
+ * times at the server are not held to the spacing pair by pair: the time from a grant to its request
+ * reaching the server (event loops, scheduling, loopback) varies, by 5 to 150 ms on a loaded
+ * two-core machine running the whole suite, so one late request can arrive close to the next. The
+ * typical (median) gap between arrivals must still be the spacing, less a couple of ms of timer
+ * granularity: processes ignoring each other's limit would send requests together.
  */
-const DELIVERY_JITTER_MS = 40;
+const TIMER_GRANULARITY_MS = 2;
 
-/** What {@link checkArrivals} found wrong (empty: nothing). */
-function checkArrivals(arrivals: number[], minIntervalMs: number): string[] {
-  const problems: string[] = [];
-  const { smallestGapMs } = checkSpacing(arrivals, minIntervalMs);
-  if (smallestGapMs < minIntervalMs / 2) problems.push(`two requests arrived ${smallestGapMs.toFixed(1)} ms apart`);
-  const span = Math.max(...arrivals) - Math.min(...arrivals);
-  const least = (arrivals.length - 1) * minIntervalMs - DELIVERY_JITTER_MS;
-  if (span < least) problems.push(`${arrivals.length} requests arrived within ${span.toFixed(0)} ms (at least ${least} ms expected)`);
-  return problems;
+/** The median gap between consecutive arrivals. */
+function medianGap(arrivals: number[]): number {
+  const sorted = [...arrivals].sort((a, b) => a - b);
+  const gaps = sorted.slice(1).map((t, i) => t - sorted[i]!).sort((a, b) => a - b);
+  return gaps[Math.floor(gaps.length / 2)]!;
 }
 
 let redisUrl: string;
@@ -61,6 +58,8 @@ afterEach(async () => {
 
 interface Logged {
   process: string;
+  /** The start the limiter granted, on Redis's clock. */
+  grant: number;
   start: number;
   end: number;
   inFlight: number;
@@ -77,7 +76,8 @@ async function startServer(holdMs: number): Promise<{ url: string; log: Logged[]
     }
     const start = performance.now();
     inFlight++;
-    const entry: Logged = { process: new URL(req.url ?? '/', 'http://x').searchParams.get('process') ?? '?', start, end: start, inFlight };
+    const query = new URL(req.url ?? '/', 'http://x').searchParams;
+    const entry: Logged = { process: query.get('process') ?? '?', grant: Number(query.get('grant')), start, end: start, inFlight };
     log.push(entry);
     setTimeout(() => {
       inFlight--;
@@ -145,12 +145,8 @@ describe('shared limits across processes', () => {
     expect(new Set(log.map((l) => l.process)).size).toBe(3);
     expect(starts).toHaveLength(12);
     expect(checkSpacing(starts, 200).violations).toEqual([]);
-    expect(
-      checkArrivals(
-        log.map((l) => l.start),
-        200,
-      ),
-    ).toEqual([]);
+    expect(log.map((l) => l.grant).sort((a, b) => a - b)).toEqual([...starts].sort((a, b) => a - b));
+    expect(medianGap(log.map((l) => l.start))).toBeGreaterThanOrEqual(200 - TIMER_GRANULARITY_MS);
     expect(maxInFlight(log)).toBe(1);
   }, 60_000);
 
@@ -162,12 +158,8 @@ describe('shared limits across processes', () => {
     expect(new Set(log.map((l) => l.process)).size).toBe(3);
     expect(starts).toHaveLength(15);
     expect(checkSpacing(starts, 100).violations).toEqual([]);
-    expect(
-      checkArrivals(
-        log.map((l) => l.start),
-        100,
-      ),
-    ).toEqual([]);
+    expect(log.map((l) => l.grant).sort((a, b) => a - b)).toEqual([...starts].sort((a, b) => a - b));
+    expect(medianGap(log.map((l) => l.start))).toBeGreaterThanOrEqual(100 - TIMER_GRANULARITY_MS);
     expect(Math.max(...log.map((l) => l.inFlight))).toBe(2);
     expect(maxInFlight(log)).toBe(2);
   }, 60_000);
