@@ -59,6 +59,9 @@ export { createCorpusSource, loadCorpus, readCorpusFile } from './sources/corpus
 export { registerLiveSource, createLiveSources, type LiveSourceFactory, type LiveSourceDeps } from './sources/registry.js';
 export { createRuntime, createEngine, registerEngine, type Runtime } from './runtime.js';
 export { createStores, type Stores } from './store/store.js';
+export { configureSharedLimits, closeSharedLimits, sharedLimitsConfigured, sharedConcurrencyLimiter, type SharedLimitsOptions } from './limits/shared.js';
+export type { Limiter, LimitPolicy } from './limits/limiter.js';
+export { checkSpacing, maxInFlight, type SpacingReport } from './limits/check.js';
 export { createJobRunner, waitMessage, type Admission, type JobRunner, type JobHandle, type Run } from './jobs/runner.js';
 export type { JobRecord, JobOrigin, JobStatus, RunOrigin } from './jobs/job.js';
 export { createCore, type Core } from './core.js';

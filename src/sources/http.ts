@@ -2,9 +2,9 @@
  * The HTTP layer shared by the live sources, on undici: connect and per-attempt timeouts, retries
  * with exponential backoff that honour `Retry-After` on 429/503 (other 4xx are never retried), a
  * `User-Agent` naming the project and `CONTACT_EMAIL`, cancellation through the run's `AbortSignal`,
- * the process-wide per-source rate limits of `rate-limit.ts` (every attempt waits its turn), and a
- * keyv response cache so a repeated question makes no request. Identical requests in flight at the
- * same time share one network call.
+ * the per-source rate limits of `rate-limit.ts` (process-wide, or across processes once shared
+ * limits are configured; every attempt waits its turn), and a keyv response cache so a repeated
+ * question makes no request. Identical requests in flight at the same time share one network call.
  *
  * The retry loop is our own rather than undici's `RetryAgent` because each attempt must pass through
  * the source's rate limiter, a `Retry-After` longer than a run can wait must fail at once, and the
@@ -14,9 +14,9 @@ import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Keyv } from 'keyv';
-import type PQueue from 'p-queue';
 import { Agent, request, type Dispatcher } from 'undici';
 import { SourceError } from '../errors.js';
+import type { Limiter } from '../limits/limiter.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { sharedRateLimiter, type RateLimit } from './rate-limit.js';
 
@@ -57,7 +57,7 @@ export interface HttpClientOptions {
   /** undici dispatcher; a shared keep-alive agent by default. */
   dispatcher?: Dispatcher;
   /** Rate limiter; by default the process-wide one of this source and host (see `rate-limit.ts`). */
-  limiter?: PQueue;
+  limiter?: Limiter;
 }
 
 /** One request. */

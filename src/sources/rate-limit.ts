@@ -1,18 +1,17 @@
 /**
- * Per-source rate limits, on `p-queue`. One queue per source, host and policy is shared by every
- * client in the process, so the limit holds across concurrent runs (the bot runs several at once).
- * A limit is a minimum spacing between request starts (`interval` with `intervalCap: 1`, which
- * p-queue enforces exactly) plus a cap on requests in flight.
+ * Per-source rate limits. One limiter per source, host and policy is shared by every client in the
+ * process, so the limit holds across concurrent runs (the bot runs several at once). A limit is a
+ * minimum spacing between request starts plus a cap on requests in flight. Embedded, the limiter is
+ * a `p-queue` (`interval` with `intervalCap: 1`, which p-queue enforces exactly); once
+ * `configureSharedLimits` (in `limits/shared.ts`) has run, it is the Redis-backed limiter, so the
+ * limit holds across every worker process too.
  */
 import PQueue from 'p-queue';
+import type { Limiter, LimitPolicy } from '../limits/limiter.js';
+import { sharedLimiter } from '../limits/shared.js';
 
 /** How fast one source may be called. */
-export interface RateLimit {
-  /** Least time between the starts of two requests, in ms. */
-  minIntervalMs: number;
-  /** Requests in flight at once. */
-  concurrency: number;
-}
+export type RateLimit = LimitPolicy;
 
 /**
  * The published limit of each API as a request count per time window, and the spacing this client
@@ -50,8 +49,13 @@ export const RATE_LIMITS = {
 
 const queues = new Map<string, PQueue>();
 
-/** The process-wide queue for `source` at `origin` under `limit`. */
-export function sharedRateLimiter(source: string, origin: string, limit: RateLimit): PQueue {
+/**
+ * The limiter for `source` at `origin` under `limit`: shared by every process when shared limits are
+ * configured, otherwise the process-wide queue.
+ */
+export function sharedRateLimiter(source: string, origin: string, limit: RateLimit): Limiter {
+  const shared = sharedLimiter(`source:${source}:${origin}`, limit);
+  if (shared) return shared;
   const key = `${source} ${origin} ${limit.minIntervalMs}/${limit.concurrency}`;
   let queue = queues.get(key);
   if (!queue) {

@@ -6,10 +6,10 @@
  * with `LLM_ON_ERROR=fail`); cancellation always propagates.
  */
 import { setMaxListeners } from 'node:events';
-import type PQueue from 'p-queue';
 import type { z } from 'zod';
 import type { StageContext } from '../engine.js';
 import { SynthError } from '../../errors.js';
+import type { Limiter } from '../../limits/limiter.js';
 import { readReply } from './json.js';
 import { isEndpointFailure, ModelError } from './model-error.js';
 import { type ChatMessage, type ChatReply, type ModelProvider } from './provider.js';
@@ -37,8 +37,8 @@ export type Ask = <T>(spec: AskSpec<T>, ctx: StageContext) => Promise<AskResult<
 export interface AskDeps {
   provider: ModelProvider;
   settings: LlmSettings;
-  /** Shared by every run of the engine, so the limit holds per process. */
-  limiter: PQueue;
+  /** Shared by every run of the engine, so the limit holds per process (or across processes, with shared limits). */
+  limiter: Limiter;
   state: RunState;
   /** `fail` throws on an endpoint failure instead of falling back. */
   onError: 'fallback' | 'fail';

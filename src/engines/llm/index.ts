@@ -4,14 +4,15 @@
  * guarantees as the extractive engine (the core re-checks every quote and citation).
  *
  * The engine itself holds what is shared by every run of a process (the provider, the concurrency
- * limit); each run gets its own session through `forRun()`, with its own token budget and accounts.
+ * limit, which `configureSharedLimits` makes hold across processes); each run gets its own session through `forRun()`, with its own token budget and accounts.
  * Called directly (as `synthesize eval verify` does), the engine has no token budget and fails
  * instead of falling back when the endpoint fails, so an evaluation never silently measures the
  * extractive engine.
  */
-import PQueue from 'p-queue';
 import type { CoreConfig } from '../../config.js';
+import { sharedConcurrencyLimiter } from '../../limits/shared.js';
 import type { Logger } from '../../logger.js';
+import { maskUrlPassword } from '../../text/redact.js';
 import type { Engine } from '../engine.js';
 import { createAnthropicProvider } from './anthropic.js';
 import { createOpenAiProvider, type ProviderDeps } from './openai.js';
@@ -34,7 +35,9 @@ export function createProvider(settings: LlmSettings, deps: ProviderDeps = {}): 
 /** Creates the LLM engine from resolved settings. */
 export function createLlmEngine(settings: LlmSettings, deps: LlmEngineDeps = {}): Engine {
   const provider = deps.provider ?? createProvider(settings, deps);
-  const limiter = new PQueue({ concurrency: settings.concurrency });
+  // LLM_CONCURRENCY is per endpoint and model; with shared limits configured it holds across processes
+  // (the name becomes a Redis key, so a password in the URL stays out of it).
+  const limiter = sharedConcurrencyLimiter(`llm:${maskUrlPassword(settings.baseUrl)} ${settings.model}`, settings.concurrency);
   const direct = createLlmSession({ provider, settings, limiter, maxTokens: Infinity, onError: 'fail' });
   deps.log?.debug({ provider: provider.name, model: provider.model, baseUrl: settings.baseUrl }, 'LLM engine ready');
   return {

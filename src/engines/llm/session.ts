@@ -3,7 +3,7 @@
  * and counts (see `run-state.ts`), and the extractive engine standing by for any item, or the whole
  * rest of the run, the model cannot do.
  */
-import type PQueue from 'p-queue';
+import type { Limiter } from '../../limits/limiter.js';
 import type { Engine } from '../engine.js';
 import { createExtractiveEngine } from '../extractive/index.js';
 import { createAsk } from './ask.js';
@@ -20,7 +20,7 @@ import { createPassageCache, verifyWithModel } from './verify.js';
 export interface SessionDeps {
   provider: ModelProvider;
   settings: LlmSettings;
-  limiter: PQueue;
+  limiter: Limiter;
   /** Token budget of this session (`Infinity` for none). */
   maxTokens: number;
   onError: 'fallback' | 'fail';
