@@ -14,6 +14,7 @@ import { createRunFunction } from './core.js';
 import { asSynthError, ConfigError } from './errors.js';
 import { loadDotEnv } from './env-file.js';
 import { startWorker, type RunWorker } from './jobs/queue.js';
+import { closeSharedLimits, configureSharedLimits } from './limits/shared.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { createStores, type Stores } from './store/store.js';
@@ -43,6 +44,8 @@ export async function runWorker(env: Record<string, string | undefined> = proces
   const stores: Stores = await createStores(config.STORE_URL);
   let worker: RunWorker;
   try {
+    // Before the runtime: the sources' rate limits and LLM_CONCURRENCY then hold across every worker.
+    await configureSharedLimits({ redisUrl: config.QUEUE_URL });
     const runtime = options.runtime ?? createRuntime(config, log, {}, stores);
     // The corpus index is built before the first run is taken, as `npm start` does in the embedded mode.
     for (const source of runtime.sources) {
@@ -65,6 +68,7 @@ export async function runWorker(env: Record<string, string | undefined> = proces
       log,
     });
   } catch (error) {
+    await closeSharedLimits();
     await stores.close();
     throw error;
   }
@@ -98,6 +102,7 @@ export async function runWorker(env: Record<string, string | undefined> = proces
         // Readiness says "draining" while the runs finish; liveness stays up until the end.
         await worker.close();
         if (server) await new Promise((resolve) => server!.close(resolve));
+        await closeSharedLimits();
         await stores.close();
       })();
       return stopping;
