@@ -23,7 +23,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import type { Report } from '../src/model.js';
 import { RATE_LIMITS } from '../src/sources/rate-limit.js';

@@ -379,7 +379,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunWorker> {
     const state = (await redis.hgetall(keys.state(id))) as RunOutcomeState;
     // Settled before (a duplicate delivery of a finished run): nothing to do, nothing posted twice.
     if (settledStatus(state.status)) return state.status!;
+    // Listening for a cancel before checking for one: a cancel that comes in between is not missed.
+    const controller = new AbortController();
+    active.set(id, controller);
     if (await redis.exists(keys.cancel(id))) {
+      active.delete(id);
       await settle(id, { status: 'cancelled', code: 'cancelled', message: 'The run was cancelled.' });
       return 'cancelled';
     }
@@ -387,10 +391,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunWorker> {
     await redis.hset(keys.state(id), { status: 'running', worker: name });
     await redis.expire(keys.state(id), RUN_TTL_S);
     if (starts > 1) log.warn({ jobId: id, starts }, 'resuming a run from its checkpoints');
-    const controller = new AbortController();
-    active.set(id, controller);
     await publish(id, { kind: 'started', starts, worker: name });
     try {
+      controller.signal.throwIfAborted();
       const report = await options.synthesize(job.data.request, {
         runId: id,
         signal: controller.signal,

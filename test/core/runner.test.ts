@@ -174,7 +174,7 @@ describe('the job runner', () => {
           }
         },
       });
-    b.runner = createJobRunner({ synthesize: dying, stores: first, leaseMs: 150 });
+    b.runner = createJobRunner({ synthesize: dying, stores: first, leaseMs: 1_000 });
     const stuck = await startFor(b.runner, 'u2');
     await stuck.done.catch(() => undefined);
     await first.close();
@@ -184,7 +184,7 @@ describe('the job runner', () => {
     const runner = createJobRunner({ synthesize: realSynthesize, stores: second });
     expect(await runner.getReport(finished.id)).toEqual(finished);
     expect(await runner.sweep()).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     const taken = await runner.sweep();
     expect(taken.map((j) => j.id)).toEqual([stuck.id]);
     expect(taken[0]).toMatchObject({ status: 'running', resumes: 1, request: { question: Q.question }, origin: { platform: 'test', asker: 'u2' } });
