@@ -84,6 +84,31 @@ describe('npm start and the web page (the embedded default)', () => {
     }
   });
 
+  it('answers /healthz, and /readyz with the store and queue checks (503 when one fails)', async () => {
+    const { adapters, stop } = await startAdapters(quiet);
+    try {
+      const base = adapters[0]!.url!()!;
+      expect(await (await fetch(`${base}healthz`)).text()).toBe('ok');
+      const ready = await fetch(`${base}readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ ok: true, checks: { store: 'ok' } });
+    } finally {
+      await stop();
+    }
+    // A store that stops answering makes the process not ready.
+    const stores = await createStores('memory://');
+    const failing = { ...stores, ping: async () => Promise.reject(new Error('the store is gone')) };
+    const started = await startAdapters(quiet, undefined, { core: { stores: failing } });
+    try {
+      const ready = await fetch(`${started.adapters[0]!.url!()!}readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ ok: false, checks: { store: 'the store is gone' } });
+    } finally {
+      await started.stop();
+      await stores.close();
+    }
+  });
+
   it('exits naming the variables when the web page is turned off too', async () => {
     for (const off of [{ WEB_ENABLED: 'false' }, { WEB_PORT: 'off' }]) {
       await expect(startAdapters({ ...quiet, ...off })).rejects.toThrow(/No chat adapter is configured\. .*web: WEB_ENABLED.*npx synthesize/);
