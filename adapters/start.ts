@@ -5,6 +5,7 @@
  * `npm start` exit 1, naming the variables to set and pointing to the CLI.
  */
 import { loadConfig } from '../src/config.js';
+import { loadCorpora } from '../src/runtime.js';
 import { createCore, type CoreOptions } from '../src/core.js';
 import { asSynthError } from '../src/errors.js';
 import { loadDotEnv } from '../src/env-file.js';
@@ -39,19 +40,9 @@ export async function startAdapters(
     );
   }
   const core = await createCore(config, log, options.core);
-  // The corpus index is built before any adapter listens: building it blocks the process for a few
-  // seconds, which must not fall inside a platform's acknowledgement deadline or a page's first load,
-  // and the first question then need not wait for it. A corpus that cannot be read is logged; its
-  // runs fail with the reason.
-  // In the scale-out mode the workers run the pipeline; the front end needs no index.
-  for (const source of core.queue ? [] : core.runtime.sources) {
-    const load = (source as { load?: () => Promise<{ papers: unknown[]; loadMs: number }> }).load;
-    if (typeof load !== 'function') continue;
-    await load
-      .call(source)
-      .then((corpus) => log.info({ papers: corpus.papers.length, ms: Math.round(corpus.loadMs) }, 'corpus index built'))
-      .catch((error: unknown) => log.error({ err: error }, 'could not load the corpus'));
-  }
+  // The corpus index is built before any adapter listens (see loadCorpora). In the scale-out mode the
+  // workers run the pipeline; the front end needs no index.
+  if (!core.queue) await loadCorpora(core.runtime.sources, log);
   const adapters = configured.map(({ module, settings }) => (module as AdapterModule<unknown>).create(settings, core));
   for (const adapter of adapters) {
     await adapter.start();

@@ -86,3 +86,19 @@ export function parseSourceList(value: string): LiveSourceName[] {
   if (unknown.length > 0) throw new UsageError(`--sources: unknown source(s) ${unknown.join(', ')}; use ${SOURCE_LIST_HINT}.`);
   return names;
 }
+
+/**
+ * Builds the index of every corpus source before the process takes work: building blocks the process
+ * for a few seconds, which must not fall inside a platform's acknowledgement deadline, a page's first
+ * load or a worker's first run. A corpus that cannot be read is logged; its runs fail with the reason.
+ */
+export async function loadCorpora(sources: readonly Source[], log: Logger): Promise<void> {
+  for (const source of sources) {
+    const load = (source as { load?: () => Promise<{ papers: unknown[]; loadMs: number }> }).load;
+    if (typeof load !== 'function') continue;
+    await load
+      .call(source)
+      .then((corpus) => log.info({ papers: corpus.papers.length, ms: Math.round(corpus.loadMs) }, 'corpus index built'))
+      .catch((error: unknown) => log.error({ err: error }, 'could not load the corpus'));
+  }
+}

@@ -16,7 +16,7 @@ import { loadDotEnv } from './env-file.js';
 import { startWorker, type RunWorker } from './jobs/queue.js';
 import { closeSharedLimits, configureSharedLimits } from './limits/shared.js';
 import { createLogger, type Logger } from './logger.js';
-import { createRuntime, type Runtime } from './runtime.js';
+import { createRuntime, loadCorpora, type Runtime } from './runtime.js';
 import { createStores, type Stores } from './store/store.js';
 import { secretValues } from './text/redact.js';
 
@@ -47,15 +47,7 @@ export async function runWorker(env: Record<string, string | undefined> = proces
     // Before the runtime: the sources' rate limits and LLM_CONCURRENCY then hold across every worker.
     await configureSharedLimits({ redisUrl: config.QUEUE_URL });
     const runtime = options.runtime ?? createRuntime(config, log, {}, stores);
-    // The corpus index is built before the first run is taken, as `npm start` does in the embedded mode.
-    for (const source of runtime.sources) {
-      const load = (source as { load?: () => Promise<{ papers: unknown[]; loadMs: number }> }).load;
-      if (typeof load !== 'function') continue;
-      await load
-        .call(source)
-        .then((corpus) => log.info({ papers: corpus.papers.length, ms: Math.round(corpus.loadMs) }, 'corpus index built'))
-        .catch((error: unknown) => log.error({ err: error }, 'could not load the corpus'));
-    }
+    await loadCorpora(runtime.sources, log);
     worker = await startWorker({
       url: config.QUEUE_URL,
       stores,
