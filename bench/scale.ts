@@ -14,8 +14,8 @@
  * the front end is killed once and restarted; every run must still be answered exactly once. Prints
  * how many runs were resumed and the extra time they took.
  * Limits: 4 workers run questions against the recorded scholarly fakes (OpenAlex, Semantic Scholar,
- * PubMed); the smallest gap between two requests to one source, seen by the fake across all workers,
- * is printed beside the source's policy.
+ * PubMed); the busiest window of requests to one source, as the fake saw them arrive from all workers,
+ * is printed beside the source's published limit, and the smallest gap beside the client's spacing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +25,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { Report } from '../src/model.js';
-import { RATE_LIMITS } from '../src/sources/rate-limit.js';
+import { PUBLISHED_LIMITS, RATE_LIMITS } from '../src/sources/rate-limit.js';
 import { createStores } from '../src/store/store.js';
 import { startFakeScholarlyServer, type FakeSource } from '../test/fakes/scholarly-server.js';
 import { startFakeLlm } from '../test/llm/fake-llm-server.js';
@@ -41,6 +41,8 @@ const CHANNELS = 50;
 const WORKER_COUNTS = (process.env.SCALE_WORKERS ?? '1,2,4').split(',').map(Number);
 const LLM_LATENCY_MS = 500;
 const REDIS_URL = 'redis://127.0.0.1:6379/9';
+/** Which parts to run (`SCALE_PHASES=throughput,chaos,limits`, the default being all three). */
+const PHASES = new Set((process.env.SCALE_PHASES ?? 'throughput,chaos,limits').split(','));
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -256,8 +258,8 @@ try {
     },
     { name: 'extractive engine over SciFact', env: { SYNTH_SOURCES: 'none', SYNTH_CORPUS: join(SCIFACT, 'corpus.jsonl.gz') }, questions: scifactQuestions(QUESTIONS) },
   ];
-  out(`## Throughput: ${QUESTIONS} questions from ${CHANNELS} channels, one front end, ${WORKER_COUNTS.join(', ')} workers (8 runs at once each)`);
-  for (const [w, workload] of workloads.entries()) {
+  if (PHASES.has('throughput')) out(`## Throughput: ${QUESTIONS} questions from ${CHANNELS} channels, one front end, ${WORKER_COUNTS.join(', ')} workers (8 runs at once each)`);
+  for (const [w, workload] of PHASES.has('throughput') ? workloads.entries() : []) {
     out('');
     out(`### ${workload.name}`);
     out('| workers | runs finished/s | × one worker | command → report p50 / p95 | command → answer in Slack p50 / p95 | lost | answered twice |');
@@ -271,6 +273,7 @@ try {
     }
   }
 
+  if (PHASES.has('chaos')) {
   out('');
   out(`## Chaos: LLM workload, ${QUESTIONS} questions, 2 workers; a random worker killed (SIGKILL) every 10 s and replaced; the front end killed once`);
   {
@@ -328,16 +331,24 @@ try {
       await tearDown(setup);
     }
   }
+  }
 
+  if (PHASES.has('limits')) {
   out('');
-  out('## Source limits across 4 workers (recorded scholarly fakes; 12 questions)');
+  out('## Source limits across 4 workers (recorded scholarly fakes, LLM engine; 12 questions)');
   {
     const scholarly = await startFakeScholarlyServer();
     const sources: FakeSource[] = ['openalex', 'semanticscholar', 'pubmed'];
     const workload: Workload = {
       name: 'limits',
+      // The LLM engine (fake model): the workers wait on I/O, as they would each on a machine of their
+      // own. With four CPU-bound extractive workers on this 2-core machine, a worker's event loop can
+      // be held 100+ ms between a grant and its request leaving, and arrivals then come closer than
+      // the grants (which the limiter spaces exactly on Redis's clock; test/sources/shared-limits.test.ts).
       env: {
+        ...workloads[0]!.env,
         SYNTH_SOURCES: sources.join(','),
+        SYNTH_CORPUS: '',
         ...scholarly.env,
         SYNTH_SOURCE_CACHE_TTL_MS: '0',
       },
@@ -345,21 +356,26 @@ try {
     };
     try {
       await runLoad(fake, workload, 4, 'LIM');
-      out('| source | requests | smallest gap between starts | policy (least spacing) | held |');
+      // The APIs count requests per window of time as they arrive; the clients space their starts
+      // about 10% wider (src/sources/rate-limit.ts), which absorbs delivery jitter on a busy machine.
+      out('| source | requests seen | busiest window (published limit) | smallest gap between arrivals (client spacing) | limit held |');
       out('|---|---|---|---|---|');
-      const policy: Record<string, number> = { openalex: RATE_LIMITS.openalex.minIntervalMs, semanticscholar: RATE_LIMITS.semanticscholar.minIntervalMs, pubmed: RATE_LIMITS.pubmed.minIntervalMs };
-      for (const source of sources) {
+      const published = { openalex: PUBLISHED_LIMITS.openalex, semanticscholar: PUBLISHED_LIMITS.semanticscholar, pubmed: PUBLISHED_LIMITS.pubmed };
+      const spacing = { openalex: RATE_LIMITS.openalex.minIntervalMs, semanticscholar: RATE_LIMITS.semanticscholar.minIntervalMs, pubmed: RATE_LIMITS.pubmed.minIntervalMs };
+      for (const source of sources as (keyof typeof published)[]) {
         const starts = scholarly.requestsFor(source).map((r) => r.at).sort((a, b) => a - b);
         const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
         const smallest = gaps.length ? Math.min(...gaps) : Number.NaN;
-        // 5 ms of timer and loopback jitter allowed.
-        const held = !(smallest < policy[source]! - 5);
+        const { requests, perMs } = published[source];
+        const busiest = Math.max(0, ...starts.map((t) => starts.filter((u) => u >= t && u < t + perMs).length));
+        const held = busiest <= requests;
         if (!held) failures++;
-        out(`| ${source} | ${starts.length} | ${smallest.toFixed(0)} ms | ${policy[source]} ms | ${held ? 'yes' : 'NO'} |`);
+        out(`| ${source} | ${starts.length} | ${busiest} in ${perMs} ms (${requests}) | ${smallest.toFixed(0)} ms (${spacing[source]} ms) | ${held ? 'yes' : 'NO'} |`);
       }
     } finally {
       await scholarly.close();
     }
+  }
   }
 } finally {
   await llm.close();

@@ -31,6 +31,10 @@ export const DEFAULT_LEASE_MS = 30_000;
 
 /** Longest pause between two tries of a refused caller (default of {@link RedisLimiterOptions.pollMs}). */
 export const DEFAULT_POLL_MS = 50;
+/** A grant whose reply took longer than this (or a tenth of the spacing, if longer) is not used. */
+export const DEFAULT_STALE_MS = 25;
+/** How many late grants in a row are given up before one is taken anyway (a process that is always busy still gets its calls made). */
+const MAX_STALE_GRANTS = 8;
 
 /** Options of {@link createRedisLimiter}. */
 export interface RedisLimiterOptions extends LimitPolicy {
@@ -43,6 +47,8 @@ export interface RedisLimiterOptions extends LimitPolicy {
   leaseMs?: number;
   /** Longest pause between two tries while the cap is reached. */
   pollMs?: number;
+  /** Longest round trip of a grant that is still used (default {@link DEFAULT_STALE_MS} or a tenth of the spacing). */
+  staleMs?: number;
   /**
    * Hears of each call about to start, with its start on Redis's clock (ms since the epoch): one clock
    * for every process, so a log of these shows whether the limit held (see `check.ts`).
@@ -122,6 +128,7 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
   if (!(concurrency >= 1) || !(minIntervalMs >= 0)) throw new RangeError(`limit ${name}: needs concurrency >= 1 and minIntervalMs >= 0`);
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+  const staleMs = options.staleMs ?? Math.max(DEFAULT_STALE_MS, minIntervalMs / 10);
   const keys = limitKeys(name);
   const redisCommands = commands(redis);
   const failed = (error: unknown) => new Error(`shared limit ${name}: Redis failed (${(error as Error).message})`, { cause: error });
@@ -134,10 +141,11 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
 
   /** Waits until a call may start now; resolves to the holder id of its slot. */
   async function acquire(signal: AbortSignal | undefined): Promise<string> {
-    for (;;) {
+    for (let stale = 0; ; ) {
       signal?.throwIfAborted();
       const holder = randomUUID();
       let reply: [number, number, number];
+      const asked = performance.now();
       try {
         reply = await redisCommands.synthLimitAcquire(keys.holders, keys.next, holder, Math.round(minIntervalMs * 1000), concurrency, leaseMs * 1000);
       } catch (error) {
@@ -148,6 +156,14 @@ export function createRedisLimiter(redis: Redis, options: RedisLimiterOptions): 
         if (signal?.aborted) {
           await release(holder);
           throw signal.reason;
+        }
+        // A grant that reached this process late (its event loop was busy, e.g. with another run's
+        // extraction) would start the call late, closer than the spacing to the next process's start
+        // as the server sees them: given up, and asked for again (after a few tries, taken anyway).
+        if (performance.now() - asked > staleMs && stale < MAX_STALE_GRANTS) {
+          stale++;
+          await release(holder);
+          continue;
         }
         // Here waitUs is the grant's time on Redis's clock.
         options.onStart?.({ name, redisTimeMs: waitUs / 1000 });
