@@ -119,7 +119,27 @@ async function readText(path: string, maxBytes: number): Promise<string> {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw unreadable(path, `${reason}.`, error);
   }
-  if (buffer[0] !== 0x1f || buffer[1] !== 0x8b) return buffer.toString('utf8');
+  return decodeCorpusBuffer(path, buffer, maxBytes);
+}
+
+/** A file's papers with the line each came from (for duplicates across files). */
+export interface ParsedFile extends CorpusFile {
+  lines: number[];
+}
+
+/** The corpus name a file's papers are prefixed with: its base name without the JSONL extensions. */
+export function corpusName(path: string): string {
+  return basename(path).replace(/\.(jsonl|json|ndjson)(\.gz)?$/i, '').replace(/\.gz$/i, '') || 'corpus';
+}
+
+/** Decodes a corpus file's bytes: gunzipped when gzip (by magic number), within the size limit. */
+export function decodeCorpusBuffer(path: string, buffer: Buffer, maxBytes: number = MAX_CORPUS_BYTES): string {
+  if (buffer[0] !== 0x1f || buffer[1] !== 0x8b) {
+    if (buffer.length > maxBytes) {
+      throw unreadable(path, `it is larger than ${megabytes(maxBytes)}, the limit for one corpus file; split it into smaller files.`);
+    }
+    return buffer.toString('utf8');
+  }
   try {
     // Gzip by magic number, so a .gz without the extension (or the reverse) still loads.
     return gunzipSync(buffer, { maxOutputLength: maxBytes }).toString('utf8');
@@ -131,23 +151,27 @@ async function readText(path: string, maxBytes: number): Promise<string> {
   }
 }
 
-/** A file's papers with the line each came from (for duplicates across files). */
-interface ParsedFile extends CorpusFile {
-  lines: number[];
-}
-
 async function parseCorpusFile(path: string, options: ReadCorpusOptions = {}): Promise<ParsedFile> {
   const text = await readText(path, options.maxBytes ?? MAX_CORPUS_BYTES);
-  const name = basename(path).replace(/\.(jsonl|json|ndjson)(\.gz)?$/i, '').replace(/\.gz$/i, '') || 'corpus';
+  return parseCorpusText(text, path);
+}
+
+/**
+ * Parses corpus text (the whole file, or lines appended to it: `firstLine` numbers the first line) into
+ * papers, problems, duplicates within the text and cuts. Throws `corpus_unreadable` when the text has
+ * lines but not one paper record.
+ */
+export function parseCorpusText(text: string, path: string, firstLine = 1): ParsedFile {
+  const name = corpusName(path);
   const out: ParsedFile = { papers: [], problems: [], duplicates: [], truncated: [], lines: [] };
-  const firstLine = new Map<string, number>();
+  const firstAt = new Map<string, number>();
   const lines = text.split('\n');
   let records = 0;
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.trim();
     if (!raw) continue;
     records++;
-    const at = i + 1;
+    const at = i + firstLine;
     let json: unknown;
     try {
       json = JSON.parse(raw);
@@ -163,12 +187,12 @@ async function parseCorpusFile(path: string, options: ReadCorpusOptions = {}): P
       continue;
     }
     const { paper, cuts } = toPaper(parsed.data, name);
-    const first = firstLine.get(paper.id);
+    const first = firstAt.get(paper.id);
     if (first !== undefined) {
       out.duplicates.push({ file: path, line: at, message: `id "${paper.ids.corpus}" (first at ${path}:${first})` });
       continue;
     }
-    firstLine.set(paper.id, at);
+    firstAt.set(paper.id, at);
     for (const cut of cuts) out.truncated.push({ file: path, line: at, message: cut });
     out.papers.push(paper);
     out.lines.push(at);
