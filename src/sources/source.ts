@@ -26,12 +26,19 @@ export interface SourceContext {
   log: Logger;
   /** Reports a non-fatal problem (e.g. a malformed corpus line) to the run's progress. */
   warn?: (code: string, message: string) => void;
+  /** Reports progress of long local work (building the corpus index) as one line for the run's progress. */
+  progress?: (detail: string) => void;
 }
 
 /** A searchable database of papers. */
 export interface Source {
   /** Stable name shown in the methodology (`openalex`, `arxiv`, ..., `corpus`). */
   readonly name: string;
+  /**
+   * True for a source on this machine (the corpus): the live sources' time budget does not apply, as a
+   * first search may build the corpus index, which reports its own progress instead.
+   */
+  readonly local?: boolean;
   search(query: SearchQuery, ctx: SourceContext): Promise<Paper[]>;
   /**
    * Optional: the kinds of identifier {@link Source.lookup} resolves (a source without `lookup` is
