@@ -89,7 +89,8 @@ async function fingerprintOf(path: string, size: number): Promise<string> {
 
 /** The stored row of `path`, if any. */
 export function fileRow(db: Database.Database, path: string): FileRow | undefined {
-  return db.prepare('SELECT * FROM files WHERE path = ?').get(resolve(path)) as FileRow | undefined;
+  // Stored files are keyed by absolute path; the chat threads' added papers by a name in parentheses.
+  return db.prepare('SELECT * FROM files WHERE path = ?').get(path.startsWith('(') ? path : resolve(path)) as FileRow | undefined;
 }
 
 /**

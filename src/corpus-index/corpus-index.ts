@@ -208,7 +208,8 @@ export class CorpusIndex {
               if (check.kind === 'fresh') return;
               if (check.kind === 'unreadable') throw new SynthError('corpus_unreadable', check.message);
               await indexFile(writer, path, check, onProgress);
-              built = true;
+              // A touched file (same content, new mtime) only had its row updated.
+              if (check.kind !== 'touched') built = true;
               if (check.kind === 'changed') notes.push(`The corpus file ${path} changed since it was indexed; its index was rebuilt.`);
               if (check.kind === 'appended') notes.push(`Lines appended to ${path} were added to the corpus index.`);
             });
