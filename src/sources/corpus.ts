@@ -543,5 +543,8 @@ function createIndexedCorpusSource(
     async lookup(id: PaperId, ctx: SourceContext): Promise<Paper | undefined> {
       return withIndex(ctx, (index, corpus) => index.lookup(corpus.files, id));
     },
+    async remember(paper: Paper): Promise<void> {
+      await openCorpusIndex(dir).addPapers([{ ...paper, sources: [...paper.sources] }]);
+    },
   };
 }

@@ -51,4 +51,9 @@ export interface Source {
    * such record (an HTTP 404, an empty answer); throws a `SourceError` when the source failed.
    */
   lookup?(id: PaperId, ctx: SourceContext): Promise<Paper | undefined>;
+  /**
+   * Optional: keeps a paper another source found for a thread's `add`, so later searches of this source
+   * find it too (the corpus index takes it as a new segment). A failure is logged, never fatal.
+   */
+  remember?(paper: Paper): Promise<void>;
 }

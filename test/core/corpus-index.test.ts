@@ -13,6 +13,8 @@ import { silentLogger } from '../../src/logger.js';
 import type { Paper } from '../../src/model.js';
 import { createLexicalRanker } from '../../src/rank/lexical-ranker.js';
 import { createCorpusSource, readCorpusFile } from '../../src/sources/corpus.js';
+import { lookupPaper } from '../../src/sources/lookup.js';
+import type { Source } from '../../src/sources/source.js';
 import { runCli } from '../helpers/cli.js';
 import { ROOT, SCIFACT } from '../helpers/paths.js';
 
@@ -197,6 +199,29 @@ describe('persistent corpus index', () => {
     expect(await index.addPapers([added])).toBe(0);
     expect(index.search(corpus.files, 'zebrafish fin regeneration', 1)[0]!.paper.id).toBe(added.id);
     expect(index.lookup(corpus.files, { kind: 'doi', value: '10.1000/zebrafish' })?.id).toBe(added.id);
+  });
+
+  it("keeps a paper a thread's add found in a live source, for later corpus searches", async () => {
+    const { dir, file } = await tempCorpus(50);
+    const corpus = createCorpusSource([file], { indexDir: join(dir, 'index') });
+    const live: Source = {
+      name: 'openalex',
+      lookupKinds: ['doi'],
+      search: () => Promise.resolve([]),
+      lookup: () =>
+        Promise.resolve({
+          id: 'doi:10.1000/axolotl',
+          title: 'Axolotl limb regeneration and the blastema',
+          abstract: 'Axolotls regrow whole limbs from a blastema of dedifferentiated cells.',
+          authors: [],
+          ids: { doi: '10.1000/axolotl' },
+          sources: ['openalex'],
+        }),
+    };
+    const found = await lookupPaper('10.1000/axolotl', [corpus, live]);
+    expect(found.status).toBe('found');
+    const later = await corpus.search({ question: 'q', text: 'axolotl limb regeneration', terms: [], maxResults: 3 }, ctx);
+    expect(later[0]!.id).toBe('doi:10.1000/axolotl');
   });
 
   it('lets two processes build at once: one builds, the other waits and reads the result', async () => {
