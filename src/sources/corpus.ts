@@ -14,6 +14,7 @@ import { openCorpusIndex, type CorpusIndex, type EnsuredCorpus, type IndexProgre
 import { isCorruption } from '../corpus-index/database.js';
 import { describeIndexProgress } from '../corpus-index/progress.js';
 import { createLexicalRanker, type LexicalRanker } from '../rank/lexical-ranker.js';
+import { silentLogger } from '../logger.js';
 import { normalizeWhitespace, stripControl } from '../text/sanitize.js';
 import type { PaperId, PaperIdKind } from './paper-id.js';
 import type { SearchQuery, Source, SourceContext } from './source.js';
@@ -421,8 +422,14 @@ export interface CorpusSourceOptions {
 const PROGRESS_EVERY_MS = 1_000;
 
 /** Creates the local corpus source over `paths` (JSONL or JSONL.gz files). */
-export function createCorpusSource(paths: readonly string[], options: CorpusSourceOptions = {}): Source & {
+export function createCorpusSource(paths: readonly string[], options?: CorpusSourceOptions & { indexDir?: undefined }): Source & {
   load(): Promise<LoadedCorpus>;
+};
+export function createCorpusSource(paths: readonly string[], options: CorpusSourceOptions): Source & {
+  load(): Promise<LoadedCorpus | IndexedCorpusLoad>;
+};
+export function createCorpusSource(paths: readonly string[], options: CorpusSourceOptions = {}): Source & {
+  load(): Promise<LoadedCorpus | IndexedCorpusLoad>;
 } {
   if (paths.length === 0) throw new ValidationError('validation', 'A corpus source needs at least one file.');
   const limitOf = (query: SearchQuery) => Math.max(query.maxResults, options.maxResults ?? 0);
@@ -476,6 +483,17 @@ export function createCorpusSource(paths: readonly string[], options: CorpusSour
   };
 }
 
+/**
+ * What `load()` gives for a corpus in the persistent index: the papers stay in the index (`papers` is
+ * empty; `paperCount` says how many there are), read per question for the papers a run includes.
+ */
+export interface IndexedCorpusLoad {
+  papers: readonly Paper[];
+  paperCount: number;
+  failed: CorpusFailure[];
+  loadMs: number;
+}
+
 /** A count of problems and the first few of them. */
 interface Counted {
   count: number;
@@ -495,7 +513,7 @@ function createIndexedCorpusSource(
     inYears: (query: SearchQuery, paper: Paper) => boolean;
     warnAbout: (ctx: SourceContext, failed: readonly CorpusFailure[], problems: Counted, duplicates: Counted, truncated: Counted) => void;
   },
-): Source & { load(): Promise<LoadedCorpus> } {
+): Source & { load(): Promise<IndexedCorpusLoad> } {
   const ensure = async (ctx: SourceContext) => {
     const index = openCorpusIndex(dir);
     let last = 0;
@@ -525,7 +543,12 @@ function createIndexedCorpusSource(
   return {
     name: 'corpus',
     local: true,
-    load: () => loadCorpus(paths),
+    // Makes the index current ahead of the first question (the bot calls this before it listens).
+    async load(): Promise<IndexedCorpusLoad> {
+      const started = performance.now();
+      const { corpus } = await ensure({ signal: new AbortController().signal, log: silentLogger });
+      return { papers: [], paperCount: corpus.files.reduce((n, f) => n + f.papers, 0), failed: corpus.failed, loadMs: performance.now() - started };
+    },
     async search(query: SearchQuery, ctx: SourceContext): Promise<Paper[]> {
       return withIndex(ctx, (index, corpus) => {
         helpers.warnAbout(ctx, corpus.failed, corpus.problems, corpus.duplicates, corpus.truncated);

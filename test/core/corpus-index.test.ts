@@ -246,6 +246,15 @@ describe('persistent corpus index', () => {
     expect((await openCorpusIndex(indexDir).status([file])).files[0]).toMatchObject({ state: 'current', segments: 1, papers: 3000 });
   }, 120_000);
 
+  it("makes the index current on load(), as the bot does before it listens, keeping the papers on disk", async () => {
+    const { dir, file } = await tempCorpus(40);
+    const source = createCorpusSource([file], { indexDir: join(dir, 'index') });
+    const loaded = await source.load();
+    expect(loaded.papers).toEqual([]);
+    expect('paperCount' in loaded && loaded.paperCount).toBe(40);
+    expect((await openCorpusIndex(join(dir, 'index')).status([file])).files[0]!.state).toBe('current');
+  });
+
   it('reports malformed lines and duplicates as the in-memory source does', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'synth-index-'));
     const file = join(dir, 'mixed.jsonl');
