@@ -9,7 +9,11 @@ import { openCorpusIndex } from '../../src/corpus-index/corpus-index.js';
 import { indexPath } from '../../src/corpus-index/database.js';
 import { describeIndexProgress, indexProgressBar } from '../../src/corpus-index/progress.js';
 import { readQueries } from '../../src/eval/retrieval.js';
+import { loadConfig } from '../../src/config.js';
+import type { ProgressEvent } from '../../src/events.js';
 import { silentLogger } from '../../src/logger.js';
+import { createProgressTracker, renderProgressLines } from '../../src/progress.js';
+import { createRuntime } from '../../src/runtime.js';
 import type { Paper } from '../../src/model.js';
 import { createLexicalRanker } from '../../src/rank/lexical-ranker.js';
 import { createCorpusSource, readCorpusFile } from '../../src/sources/corpus.js';
@@ -263,6 +267,30 @@ describe('persistent corpus index', () => {
     const warnings: string[] = [];
     await source.search({ question: 'q', text: 'cells', terms: [], maxResults: 5 }, { ...ctx, warn: (code) => warnings.push(code) });
     expect(warnings).toEqual(['corpus_malformed', 'corpus_duplicate']);
+  });
+});
+
+describe('a run over a corpus not yet indexed', () => {
+  it("builds the index and says so in the run's progress, as a chat thread shows it", async () => {
+    const { dir, file } = await tempCorpus(2500);
+    const config = loadConfig({ STORE_URL: 'memory://', SYNTH_INDEX_DIR: join(dir, 'index'), SYNTH_CORPUS: file, SYNTH_SOURCES: 'none' });
+    const runtime = createRuntime(config, silentLogger, { offline: true });
+    const events: ProgressEvent[] = [];
+    const tracker = createProgressTracker();
+    const lines: string[] = [];
+    await runtime.synthesize(
+      { question: 'Does tumour angiogenesis depend on VEGF?' },
+      {
+        onEvent: (e) => {
+          events.push(e);
+          tracker.apply(e);
+          lines.push(...renderProgressLines(tracker.snapshot()));
+        },
+      },
+    );
+    const progress = events.filter((e) => e.type === 'stage-progress' && e.stage === 'search');
+    expect(progress.length).toBeGreaterThan(0);
+    expect(lines.some((l) => /^… Searching: corpus …; Building the corpus index for team.jsonl: [\d,]+ of 2,500 abstracts/.test(l))).toBe(true);
   });
 });
 
