@@ -187,11 +187,11 @@ export class CorpusIndex {
     this.pendingNote = undefined;
     let checks: FileCheck[];
     try {
-      checks = await Promise.all(unique.map((p) => checkFile(this.db, p)));
+      checks = await this.checkAll(unique);
     } catch (error) {
       if (!isCorruption(error)) throw error;
       notes.push(this.reset(error));
-      checks = await Promise.all(unique.map((p) => checkFile(this.db, p)));
+      checks = await this.checkAll(unique);
     }
     const failed: CorpusFailure[] = [];
     const started = performance.now();
@@ -242,6 +242,20 @@ export class CorpusIndex {
       notes,
       buildMs: built ? performance.now() - started : 0,
     };
+  }
+
+  /**
+   * Each file's check, one file at a time and without keeping its bytes: the writer reads a file again
+   * when it indexes it, so a corpus of many large files is never held in memory at once.
+   */
+  private async checkAll(paths: readonly string[]): Promise<FileCheck[]> {
+    const checks: FileCheck[] = [];
+    for (const path of paths) {
+      const check = await checkFile(this.db, path);
+      if ('buffer' in check) check.buffer = Buffer.alloc(0);
+      checks.push(check);
+    }
+    return checks;
   }
 
   /**
