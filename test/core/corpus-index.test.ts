@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { appendFile, mkdtemp, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCorpusIndex } from '../../src/corpus-index/corpus-index.js';
 import { indexPath } from '../../src/corpus-index/database.js';
 import { describeIndexProgress, indexProgressBar } from '../../src/corpus-index/progress.js';
@@ -36,8 +36,20 @@ beforeAll(async () => {
 
 const jsonl = (rows: readonly Record<string, unknown>[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
 
-async function tempCorpus(count: number, name = 'team.jsonl'): Promise<{ dir: string; file: string }> {
+/** Temp directories made by these tests, removed at the end (an index still open is unlinked, as on any POSIX system). */
+const made: string[] = [];
+afterAll(async () => {
+  await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'synth-index-'));
+  made.push(dir);
+  return dir;
+}
+
+async function tempCorpus(count: number, name = 'team.jsonl'): Promise<{ dir: string; file: string }> {
+  const dir = await tempDir();
   const file = join(dir, name);
   await writeFile(file, jsonl(lines.slice(0, count)));
   return { dir, file };
@@ -117,7 +129,7 @@ describe('persistent corpus index', () => {
   });
 
   it('extends a gzip file to which a gzip member was appended', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'synth-index-'));
+    const dir = await tempDir();
     const file = join(dir, 'team.jsonl.gz');
     await writeFile(file, gzipSync(jsonl(lines.slice(0, 50))));
     const index = openCorpusIndex(join(dir, 'index'));
@@ -260,7 +272,7 @@ describe('persistent corpus index', () => {
   });
 
   it('reports malformed lines and duplicates as the in-memory source does', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'synth-index-'));
+    const dir = await tempDir();
     const file = join(dir, 'mixed.jsonl');
     await writeFile(file, `${jsonl(lines.slice(0, 5))}not json\n${jsonl(lines.slice(0, 1))}`);
     const source = createCorpusSource([file], { indexDir: join(dir, 'index') });
