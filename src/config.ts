@@ -3,6 +3,7 @@
  * module (and each adapter's own config module) reads `process.env`. A bad value fails fast, naming
  * the variable and what it accepts. Every variable is listed in `.env.example` (a test keeps them in step).
  */
+import { dirname } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { LIVE_SOURCE_NAMES, type LiveSourceName } from './model.js';
@@ -84,6 +85,7 @@ export const CoreEnvSchema = z.object({
   SYNTH_CORPUS: pathList,
   SYNTH_ENGINE: z.preprocess(emptyToUndefined, z.enum(['extractive', 'llm'], { error: 'must be extractive or llm' }).default('extractive')),
   SYNTH_MAX_PAPERS: int(20, 1, 200),
+  SYNTH_INDEX_DIR: optionalString,
   SYNTH_SOURCE_TIMEOUT_MS: int(20_000, 1_000, 120_000),
   SYNTH_SOURCE_CACHE_TTL_MS: int(86_400_000, 0, 30 * 86_400_000),
   SYNTH_MAX_CONCURRENT_RUNS: int(2, 1, 32),
@@ -170,6 +172,17 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, str
   const value = env[variable];
   const shown = value === undefined || (SECRET_VARIABLES as readonly string[]).includes(variable) ? undefined : maskUrlPassword(value);
   throw new ConfigError(variable, `${issue.message}${shown !== undefined ? ` (got "${shown}")` : ''}.`);
+}
+
+/**
+ * Where the persistent corpus index lives: `SYNTH_INDEX_DIR`; else beside an SQLite store; else (a
+ * Redis store) `.synthesize`. Undefined with `SYNTH_INDEX_DIR=none` or the `memory://` store (tests):
+ * each process then indexes its corpus files in memory, as before the index existed.
+ */
+export function corpusIndexDir(config: Pick<CoreConfig, 'SYNTH_INDEX_DIR' | 'STORE_URL'>): string | undefined {
+  if (config.SYNTH_INDEX_DIR) return config.SYNTH_INDEX_DIR === 'none' ? undefined : config.SYNTH_INDEX_DIR;
+  if (config.STORE_URL.startsWith('sqlite://')) return dirname(config.STORE_URL.slice('sqlite://'.length));
+  return config.STORE_URL === 'memory://' ? undefined : '.synthesize';
 }
 
 /** Loads the core configuration once. */

@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'rate_limited'
   | 'not_found'
   | 'store'
+  | 'index_unwritable'
+  | 'index_busy'
   | 'internal';
 
 /** Base class: a stable `code`, a message that says how to fix where it can, and the `cause`. */

@@ -126,6 +126,8 @@ export function describeStage(stage: StageState, sources: readonly SourceState[]
           s.status === 'ok' ? `${s.name} ${s.found}` : s.status === 'running' ? `${s.name} …` : `${s.name} ${s.status}${s.error ? ` (${s.error})` : ''}`,
         )
         .join(', ');
+      // While a corpus index is built, its progress line says what the search is waiting for.
+      if (stage.status === 'running' && stage.detail) return [list, stage.detail].filter(Boolean).join('; ');
       return list || (stage.status === 'done' ? `${counts.identified ?? 0} records` : '');
     }
     case 'plan':

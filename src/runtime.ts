@@ -2,7 +2,7 @@
  * Assembling a synthesizer from configuration: the corpus and live sources, the engine, the stores.
  * The CLI and the bot both start here, so they behave the same for the same settings.
  */
-import type { CoreConfig } from './config.js';
+import { corpusIndexDir, type CoreConfig } from './config.js';
 import type { Engine } from './engines/engine.js';
 import { createExtractiveEngine } from './engines/extractive/index.js';
 import { LLM_ENGINE_NAME, llmEngineFactory } from './engines/llm/register.js';
@@ -60,7 +60,10 @@ export function createRuntime(config: CoreConfig, log: Logger, overrides: Runtim
   const wanted = overrides.sources ?? config.SYNTH_SOURCES;
   const sources: Source[] = [];
   const skipped: { name: string; reason: string }[] = [];
-  if (corpus.length > 0) sources.push(createCorpusSource(corpus));
+  if (corpus.length > 0) {
+    const indexDir = corpusIndexDir(config);
+    sources.push(createCorpusSource(corpus, indexDir !== undefined ? { indexDir } : {}));
+  }
   if (overrides.offline) {
     for (const name of wanted) skipped.push({ name, reason: 'offline' });
   } else {
@@ -94,11 +97,12 @@ export function parseSourceList(value: string): LiveSourceName[] {
  */
 export async function loadCorpora(sources: readonly Source[], log: Logger): Promise<void> {
   for (const source of sources) {
-    const load = (source as { load?: () => Promise<{ papers: unknown[]; loadMs: number }> }).load;
+    const load = (source as { load?: () => Promise<{ papers: unknown[]; paperCount?: number; loadMs: number }> }).load;
     if (typeof load !== 'function') continue;
     await load
       .call(source)
-      .then((corpus) => log.info({ papers: corpus.papers.length, ms: Math.round(corpus.loadMs) }, 'corpus index built'))
+      // A persistent index keeps its papers on disk and says how many (`paperCount`).
+      .then((corpus) => log.info({ papers: corpus.paperCount ?? corpus.papers.length, ms: Math.round(corpus.loadMs) }, 'corpus index ready'))
       .catch((error: unknown) => log.error({ err: error }, 'could not load the corpus'));
   }
 }

@@ -16,6 +16,7 @@ import { registerAddCommand } from './add-command.js';
 import { cliLogLevel, collect, EXIT, positiveInt, reportError, writeReport, year } from './common.js';
 import { registerEvalCommand } from './eval-command.js';
 import { registerFollowUpCommand } from './followup-command.js';
+import { registerIndexCommand } from './index-command.js';
 import { createProgressPrinter, type TextSink } from './progress-printer.js';
 
 export { EXIT } from './common.js';
@@ -49,6 +50,7 @@ Examples:
   synthesize --sources openalex,pubmed --year-from 2015 --format json --out report.json "Does metformin reduce cancer risk?"
   synthesize followup --report report.json "what about in people over 65?"
   synthesize add --report report.json --format json --out report2.json 10.1056/NEJMoa2034577
+  synthesize index build --corpus corpus.jsonl.gz
   synthesize eval retrieval --corpus corpus.jsonl.gz --queries queries.jsonl --qrels qrels.tsv
   synthesize eval verify --corpus corpus.jsonl.gz --claims claims_train.jsonl
   synthesize eval verify --open --k 3 --corpus corpus.jsonl.gz --claims claims_train.jsonl
@@ -59,7 +61,7 @@ Corpus files: JSONL or JSONL.gz, one paper per line with "id" (or "_id"/"doc_id"
 SciFact and BEIR files load as they are.
 
 Environment (flags override): SYNTH_SOURCES, SYNTH_CORPUS, SYNTH_ENGINE, SYNTH_MAX_PAPERS,
-SYNTH_SOURCE_TIMEOUT_MS, STORE_URL, LOG_LEVEL, CONTACT_EMAIL, <SOURCE>_BASE_URL, SEMANTIC_SCHOLAR_API_KEY,
+SYNTH_SOURCE_TIMEOUT_MS, SYNTH_INDEX_DIR, STORE_URL, LOG_LEVEL, CONTACT_EMAIL, <SOURCE>_BASE_URL, SEMANTIC_SCHOLAR_API_KEY,
 NCBI_API_KEY, LLM_PROVIDER, LLM_BASE_URL, LLM_API_KEY, LLM_MODEL (see .env.example).
 
 Progress goes to stderr, the report to stdout.
@@ -96,6 +98,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   registerEvalCommand(program, io, (code) => (exitCode = code));
   registerFollowUpCommand(program, io, (code) => (exitCode = code));
   registerAddCommand(program, io, (code) => (exitCode = code));
+  registerIndexCommand(program, io, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { SynthError } from '../errors.js';
+import { openCorpusIndex } from '../corpus-index/corpus-index.js';
 import { readCorpusFile } from '../sources/corpus.js';
 import { createLexicalRanker, DEFAULT_RANKER_OPTIONS, type LexicalRankerOptions } from '../rank/lexical-ranker.js';
 import { ndcgAtK, recallAtK, round4 } from './metrics.js';
@@ -60,18 +61,12 @@ async function readText(path: string): Promise<string> {
   }
 }
 
-/** Runs the retrieval evaluation with the given ranker parameters (the tuned defaults unless given). */
-export async function evaluateRetrieval(
-  files: { corpus: string; queries: string; qrels: string },
-  options: LexicalRankerOptions = DEFAULT_RANKER_OPTIONS,
+/** Ranks each judged query (`rank` returns corpus ids, best first) and averages the metrics. */
+async function scoreRankings(
+  files: { queries: string; qrels: string },
+  rank: (text: string) => string[],
 ): Promise<RetrievalResult & { perQuery: Map<string, number> }> {
-  const [{ papers }, queries, qrels] = await Promise.all([
-    readCorpusFile(files.corpus),
-    readQueries(files.queries),
-    readQrels(files.qrels),
-  ]);
-  const ranker = createLexicalRanker(papers, options);
-  const rawIds = papers.map((p) => p.ids.corpus ?? p.id);
+  const [queries, qrels] = await Promise.all([readQueries(files.queries), readQrels(files.qrels)]);
   let ndcg = 0;
   let recall = 0;
   let count = 0;
@@ -79,7 +74,7 @@ export async function evaluateRetrieval(
   for (const [queryId, judged] of qrels) {
     const text = queries.get(queryId);
     if (text === undefined) continue;
-    const ranked = ranker.search(text, 100).map((h) => rawIds[h.index]!);
+    const ranked = rank(text);
     const n = ndcgAtK(ranked, judged, 10);
     perQuery.set(queryId, n);
     ndcg += n;
@@ -92,4 +87,28 @@ export async function evaluateRetrieval(
     'recall@100': round4(count ? recall / count : 0),
     perQuery,
   };
+}
+
+/** Runs the retrieval evaluation with the given ranker parameters (the tuned defaults unless given). */
+export async function evaluateRetrieval(
+  files: { corpus: string; queries: string; qrels: string },
+  options: LexicalRankerOptions = DEFAULT_RANKER_OPTIONS,
+): Promise<RetrievalResult & { perQuery: Map<string, number> }> {
+  const { papers } = await readCorpusFile(files.corpus);
+  const ranker = createLexicalRanker(papers, options);
+  const rawIds = papers.map((p) => p.ids.corpus ?? p.id);
+  return scoreRankings(files, (text) => ranker.search(text, 100).map((h) => rawIds[h.index]!));
+}
+
+/**
+ * The same evaluation over the persistent corpus index in `indexDir` (built first when needed), which
+ * ranks with the tuned defaults only.
+ */
+export async function evaluateRetrievalIndexed(
+  files: { corpus: string; queries: string; qrels: string },
+  indexDir: string,
+): Promise<RetrievalResult & { perQuery: Map<string, number> }> {
+  const index = openCorpusIndex(indexDir);
+  const corpus = await index.ensure([files.corpus]);
+  return scoreRankings(files, (text) => index.search(corpus.files, text, 100).map((h) => h.paper.ids.corpus ?? h.paper.id));
 }

@@ -335,7 +335,9 @@ async function searchAll(
     deps.sources.map(async (source) => {
       const t0 = performance.now();
       emit({ type: 'source-started', source: source.name });
-      const timeout = AbortSignal.timeout(timeoutMs);
+      // A local source (the corpus) may first build its index, which can take longer than a live
+      // source's budget; it reports that build's progress instead, and the run's own signal still stops it.
+      const timeout = source.local ? new AbortController().signal : AbortSignal.timeout(timeoutMs);
       const signal = AbortSignal.any([ctx.signal, timeout]);
       try {
         const papers = await source.search(
@@ -347,7 +349,12 @@ async function searchAll(
             yearFrom: request.yearFrom,
             yearTo: request.yearTo,
           },
-          { signal, log: ctx.log.child({ source: source.name }), warn: ctx.warn },
+          {
+            signal,
+            log: ctx.log.child({ source: source.name }),
+            warn: ctx.warn,
+            progress: (detail) => emit({ type: 'stage-progress', stage: 'search', done: 0, total: 0, detail }),
+          },
         );
         const ms = Math.round(performance.now() - t0);
         emit({ type: 'source-finished', source: source.name, status: 'ok', found: papers.length, ms });

@@ -43,7 +43,7 @@ export const PLAIN_RANKER_OPTIONS: LexicalRankerOptions = {
 };
 
 /** How many first-pass candidates the pair bonus re-scores. */
-const PAIR_POOL = 300;
+export const PAIR_POOL = 300;
 
 /** A ranker over a fixed list of documents. */
 export interface LexicalRanker {
@@ -54,10 +54,12 @@ export interface LexicalRanker {
   searchTerms(query: ReadonlyMap<string, number>, limit: number): Bm25Hit[];
 }
 
-interface Analysed {
+/** A document's index terms per field. */
+export interface AnalysedDocument {
   title: readonly string[];
   body: readonly string[];
 }
+type Analysed = AnalysedDocument;
 
 /** Builds a ranker over documents with a title and an abstract. */
 export function createLexicalRanker(
@@ -81,7 +83,7 @@ export function createLexicalRanker(
   const searchWith = (query: ReadonlyMap<string, number>, pairs: ReadonlyMap<number, number>, limit: number) => {
     const first = combine(query, pairs, Math.max(limit, options.feedbackDocs));
     if (options.feedbackDocs <= 0 || options.feedbackTerms <= 0 || first.length === 0) return first.slice(0, limit);
-    const expanded = expandQuery(query, first.slice(0, options.feedbackDocs), analysed, index, options);
+    const expanded = expandQuery(query, first.slice(0, options.feedbackDocs), (i) => analysed[i], index, options);
     return combine(expanded, pairs, limit);
   };
 
@@ -99,18 +101,23 @@ export function createLexicalRanker(
   };
 }
 
-function expandQuery(
+/**
+ * The query expanded with the feedback documents' most distinctive terms (shared with the persistent
+ * corpus index, which fetches the documents' terms and the statistics from disk).
+ */
+export function expandQuery(
   query: ReadonlyMap<string, number>,
   top: readonly Bm25Hit[],
-  analysed: readonly Analysed[],
-  index: Bm25Index,
+  analysedOf: (index: number) => Analysed | undefined,
+  index: Pick<Bm25Index, 'documentFrequency' | 'idf'>,
   options: LexicalRankerOptions,
 ): Map<string, number> {
   // Relevance model: P(t|R) ~ sum over feedback docs of P(t|d) * P(d|q), with P(d|q) from the scores.
   const maxScore = top[0]?.score ?? 1;
   const weightOf = new Map<string, number>();
   for (const hit of top) {
-    const doc = analysed[hit.index]!;
+    const doc = analysedOf(hit.index);
+    if (!doc) continue;
     const all = [...doc.title, ...doc.body];
     if (all.length === 0) continue;
     const docWeight = Math.exp(hit.score - maxScore);

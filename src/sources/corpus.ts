@@ -10,7 +10,11 @@ import { z } from 'zod';
 import { SynthError, ValidationError } from '../errors.js';
 import type { Paper } from '../model.js';
 import { normalizeArxivId, normalizeDoi, normalizeTitle } from '../pipeline/merge.js';
+import { openCorpusIndex, type CorpusIndex, type EnsuredCorpus, type IndexProgress } from '../corpus-index/corpus-index.js';
+import { isCorruption } from '../corpus-index/database.js';
+import { describeIndexProgress } from '../corpus-index/progress.js';
 import { createLexicalRanker, type LexicalRanker } from '../rank/lexical-ranker.js';
+import { silentLogger } from '../logger.js';
 import { normalizeWhitespace, stripControl } from '../text/sanitize.js';
 import type { PaperId, PaperIdKind } from './paper-id.js';
 import type { SearchQuery, Source, SourceContext } from './source.js';
@@ -119,7 +123,27 @@ async function readText(path: string, maxBytes: number): Promise<string> {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw unreadable(path, `${reason}.`, error);
   }
-  if (buffer[0] !== 0x1f || buffer[1] !== 0x8b) return buffer.toString('utf8');
+  return decodeCorpusBuffer(path, buffer, maxBytes);
+}
+
+/** A file's papers with the line each came from (for duplicates across files). */
+export interface ParsedFile extends CorpusFile {
+  lines: number[];
+}
+
+/** The corpus name a file's papers are prefixed with: its base name without the JSONL extensions. */
+export function corpusName(path: string): string {
+  return basename(path).replace(/\.(jsonl|json|ndjson)(\.gz)?$/i, '').replace(/\.gz$/i, '') || 'corpus';
+}
+
+/** Decodes a corpus file's bytes: gunzipped when gzip (by magic number), within the size limit. */
+export function decodeCorpusBuffer(path: string, buffer: Buffer, maxBytes: number = MAX_CORPUS_BYTES): string {
+  if (buffer[0] !== 0x1f || buffer[1] !== 0x8b) {
+    if (buffer.length > maxBytes) {
+      throw unreadable(path, `it is larger than ${megabytes(maxBytes)}, the limit for one corpus file; split it into smaller files.`);
+    }
+    return buffer.toString('utf8');
+  }
   try {
     // Gzip by magic number, so a .gz without the extension (or the reverse) still loads.
     return gunzipSync(buffer, { maxOutputLength: maxBytes }).toString('utf8');
@@ -131,23 +155,27 @@ async function readText(path: string, maxBytes: number): Promise<string> {
   }
 }
 
-/** A file's papers with the line each came from (for duplicates across files). */
-interface ParsedFile extends CorpusFile {
-  lines: number[];
-}
-
 async function parseCorpusFile(path: string, options: ReadCorpusOptions = {}): Promise<ParsedFile> {
   const text = await readText(path, options.maxBytes ?? MAX_CORPUS_BYTES);
-  const name = basename(path).replace(/\.(jsonl|json|ndjson)(\.gz)?$/i, '').replace(/\.gz$/i, '') || 'corpus';
+  return parseCorpusText(text, path);
+}
+
+/**
+ * Parses corpus text (the whole file, or lines appended to it: `firstLine` numbers the first line) into
+ * papers, problems, duplicates within the text and cuts. Throws `corpus_unreadable` when the text has
+ * lines but not one paper record.
+ */
+export function parseCorpusText(text: string, path: string, firstLine = 1): ParsedFile {
+  const name = corpusName(path);
   const out: ParsedFile = { papers: [], problems: [], duplicates: [], truncated: [], lines: [] };
-  const firstLine = new Map<string, number>();
+  const firstAt = new Map<string, number>();
   const lines = text.split('\n');
   let records = 0;
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.trim();
     if (!raw) continue;
     records++;
-    const at = i + 1;
+    const at = i + firstLine;
     let json: unknown;
     try {
       json = JSON.parse(raw);
@@ -163,12 +191,12 @@ async function parseCorpusFile(path: string, options: ReadCorpusOptions = {}): P
       continue;
     }
     const { paper, cuts } = toPaper(parsed.data, name);
-    const first = firstLine.get(paper.id);
+    const first = firstAt.get(paper.id);
     if (first !== undefined) {
       out.duplicates.push({ file: path, line: at, message: `id "${paper.ids.corpus}" (first at ${path}:${first})` });
       continue;
     }
-    firstLine.set(paper.id, at);
+    firstAt.set(paper.id, at);
     for (const cut of cuts) out.truncated.push({ file: path, line: at, message: cut });
     out.papers.push(paper);
     out.lines.push(at);
@@ -341,10 +369,10 @@ export async function loadCorpus(paths: readonly string[]): Promise<LoadedCorpus
   return pending;
 }
 
-/** "file:line: message" for the first few, and how many more. */
-function listed(items: readonly CorpusProblem[]): string {
+/** "file:line: message" for the first few, and whether there are more. */
+function listed(items: readonly CorpusProblem[], total = items.length): string {
   const first = items.slice(0, 3).map((p) => `${p.file}:${p.line}: ${p.message}`);
-  return `${first.join('; ')}${items.length > 3 ? '; ...' : ''}`;
+  return `${first.join('; ')}${total > 3 ? '; ...' : ''}`;
 }
 
 /** Identifiers a corpus paper can be found by (see {@link findCorpusPaper}). */
@@ -383,40 +411,64 @@ export function findCorpusPaper(papers: readonly Paper[], id: PaperId): Paper | 
 export interface CorpusSourceOptions {
   /** How many candidates the source returns at most (before the pipeline's screening). */
   maxResults?: number;
+  /**
+   * Directory of the persistent corpus index (see `corpusIndexDir`). Without one, every process reads
+   * and indexes the files in memory (tests, tiny corpora, `SYNTH_INDEX_DIR=none`).
+   */
+  indexDir?: string;
 }
 
+/** Least time between two progress lines of an index build, so a chat thread is not edited too often. */
+const PROGRESS_EVERY_MS = 1_000;
+
 /** Creates the local corpus source over `paths` (JSONL or JSONL.gz files). */
-export function createCorpusSource(paths: readonly string[], options: CorpusSourceOptions = {}): Source & {
+export function createCorpusSource(paths: readonly string[], options?: CorpusSourceOptions & { indexDir?: undefined }): Source & {
   load(): Promise<LoadedCorpus>;
+};
+export function createCorpusSource(paths: readonly string[], options: CorpusSourceOptions): Source & {
+  load(): Promise<LoadedCorpus | IndexedCorpusLoad>;
+};
+export function createCorpusSource(paths: readonly string[], options: CorpusSourceOptions = {}): Source & {
+  load(): Promise<LoadedCorpus | IndexedCorpusLoad>;
 } {
   if (paths.length === 0) throw new ValidationError('validation', 'A corpus source needs at least one file.');
+  const limitOf = (query: SearchQuery) => Math.max(query.maxResults, options.maxResults ?? 0);
+  const inYears = (query: SearchQuery, paper: Paper) =>
+    !(query.yearFrom !== undefined && paper.year !== undefined && paper.year < query.yearFrom) &&
+    !(query.yearTo !== undefined && paper.year !== undefined && paper.year > query.yearTo);
+  const warnAbout = (ctx: SourceContext, failed: readonly CorpusFailure[], problems: Counted, duplicates: Counted, truncated: Counted) => {
+    if (!ctx.warn) return;
+    if (failed.length > 0) {
+      const files = new Set(paths.map((p) => resolve(p))).size;
+      ctx.warn(
+        'corpus_unreadable',
+        `${failed.length} of ${files} corpus files could not be read and ${failed.length === 1 ? 'was' : 'were'} not searched: ${failed.map((f) => f.message).join('; ')}`,
+      );
+    }
+    if (problems.count > 0) ctx.warn('corpus_malformed', `${problems.count} malformed corpus line(s) skipped: ${listed(problems.first, problems.count)}`);
+    if (duplicates.count > 0) {
+      ctx.warn('corpus_duplicate', `${duplicates.count} corpus record(s) skipped for repeating an id: ${listed(duplicates.first, duplicates.count)}`);
+    }
+    if (truncated.count > 0) ctx.warn('corpus_truncated', `${truncated.count} overlong title(s) or abstract(s) cut: ${listed(truncated.first, truncated.count)}`);
+  };
+  const whole = (items: CorpusProblem[]): Counted => ({ count: items.length, first: items });
+
+  if (options.indexDir !== undefined) return createIndexedCorpusSource(paths, options.indexDir, { limitOf, inYears, warnAbout });
+
   return {
     name: 'corpus',
+    local: true,
     load: () => loadCorpus(paths),
     async search(query: SearchQuery, ctx: SourceContext): Promise<Paper[]> {
       const corpus = await loadCorpus(paths);
       ctx.signal.throwIfAborted();
-      if (ctx.warn) {
-        if (corpus.failed.length > 0) {
-          const files = new Set(paths.map((p) => resolve(p))).size;
-          ctx.warn(
-            'corpus_unreadable',
-            `${corpus.failed.length} of ${files} corpus files could not be read and ${corpus.failed.length === 1 ? 'was' : 'were'} not searched: ${corpus.failed.map((f) => f.message).join('; ')}`,
-          );
-        }
-        if (corpus.problems.length > 0) ctx.warn('corpus_malformed', `${corpus.problems.length} malformed corpus line(s) skipped: ${listed(corpus.problems)}`);
-        if (corpus.duplicates.length > 0) {
-          ctx.warn('corpus_duplicate', `${corpus.duplicates.length} corpus record(s) skipped for repeating an id: ${listed(corpus.duplicates)}`);
-        }
-        if (corpus.truncated.length > 0) ctx.warn('corpus_truncated', `${corpus.truncated.length} overlong title(s) or abstract(s) cut: ${listed(corpus.truncated)}`);
-      }
-      const limit = Math.max(query.maxResults, options.maxResults ?? 0);
+      warnAbout(ctx, corpus.failed, whole(corpus.problems), whole(corpus.duplicates), whole(corpus.truncated));
+      const limit = limitOf(query);
       const hits = corpus.ranker.search(query.text, limit * 3);
       const out: Paper[] = [];
       for (const hit of hits) {
         const paper = corpus.papers[hit.index]!;
-        if (query.yearFrom !== undefined && paper.year !== undefined && paper.year < query.yearFrom) continue;
-        if (query.yearTo !== undefined && paper.year !== undefined && paper.year > query.yearTo) continue;
+        if (!inYears(query, paper)) continue;
         out.push({ ...paper, sourceScore: hit.score });
         if (out.length >= limit) break;
       }
@@ -427,6 +479,95 @@ export function createCorpusSource(paths: readonly string[], options: CorpusSour
       const corpus = await loadCorpus(paths);
       ctx.signal.throwIfAborted();
       return findCorpusPaper(corpus.papers, id);
+    },
+  };
+}
+
+/**
+ * What `load()` gives for a corpus in the persistent index: the papers stay in the index (`papers` is
+ * empty; `paperCount` says how many there are), read per question for the papers a run includes.
+ */
+export interface IndexedCorpusLoad {
+  papers: readonly Paper[];
+  paperCount: number;
+  failed: CorpusFailure[];
+  loadMs: number;
+}
+
+/** A count of problems and the first few of them. */
+interface Counted {
+  count: number;
+  first: readonly CorpusProblem[];
+}
+
+/**
+ * The corpus source over the persistent index in `dir`: each search makes sure the index is current
+ * for the files (building or extending it, with progress lines, and saying why when a damaged or stale
+ * index is rebuilt), then ranks over it; only the papers returned are read whole.
+ */
+function createIndexedCorpusSource(
+  paths: readonly string[],
+  dir: string,
+  helpers: {
+    limitOf: (query: SearchQuery) => number;
+    inYears: (query: SearchQuery, paper: Paper) => boolean;
+    warnAbout: (ctx: SourceContext, failed: readonly CorpusFailure[], problems: Counted, duplicates: Counted, truncated: Counted) => void;
+  },
+): Source & { load(): Promise<IndexedCorpusLoad> } {
+  const ensure = async (ctx: SourceContext) => {
+    const index = openCorpusIndex(dir);
+    let last = 0;
+    const onProgress = (p: IndexProgress) => {
+      const now = performance.now();
+      if (now - last < PROGRESS_EVERY_MS && p.done < p.total) return;
+      last = now;
+      ctx.progress?.(describeIndexProgress(p, now));
+    };
+    const corpus = await index.ensure(paths, onProgress);
+    for (const note of corpus.notes) ctx.warn?.('corpus_index', note);
+    return { index, corpus };
+  };
+  /** Runs `use` over a current index; a damaged one found on the way is replaced, rebuilt and used. */
+  const withIndex = async <T>(ctx: SourceContext, use: (index: CorpusIndex, corpus: EnsuredCorpus) => T): Promise<T> => {
+    const { index, corpus } = await ensure(ctx);
+    ctx.signal.throwIfAborted();
+    try {
+      return use(index, corpus);
+    } catch (error) {
+      if (!isCorruption(error)) throw error;
+      ctx.warn?.('corpus_index', index.reset(error));
+      const again = await ensure(ctx);
+      return use(again.index, again.corpus);
+    }
+  };
+  return {
+    name: 'corpus',
+    local: true,
+    // Makes the index current ahead of the first question (the bot calls this before it listens).
+    async load(): Promise<IndexedCorpusLoad> {
+      const started = performance.now();
+      const { corpus } = await ensure({ signal: new AbortController().signal, log: silentLogger });
+      return { papers: [], paperCount: corpus.files.reduce((n, f) => n + f.papers, 0), failed: corpus.failed, loadMs: performance.now() - started };
+    },
+    async search(query: SearchQuery, ctx: SourceContext): Promise<Paper[]> {
+      return withIndex(ctx, (index, corpus) => {
+        helpers.warnAbout(ctx, corpus.failed, corpus.problems, corpus.duplicates, corpus.truncated);
+        const limit = helpers.limitOf(query);
+        const out: Paper[] = [];
+        for (const hit of index.search(corpus.files, query.text, limit * 3)) {
+          if (!helpers.inYears(query, hit.paper)) continue;
+          out.push({ ...hit.paper, sourceScore: hit.score });
+          if (out.length >= limit) break;
+        }
+        return out;
+      });
+    },
+    lookupKinds: CORPUS_LOOKUP_KINDS,
+    async lookup(id: PaperId, ctx: SourceContext): Promise<Paper | undefined> {
+      return withIndex(ctx, (index, corpus) => index.lookup(corpus.files, id));
+    },
+    async remember(paper: Paper): Promise<void> {
+      await openCorpusIndex(dir).addPapers([{ ...paper, sources: [...paper.sources] }]);
     },
   };
 }

@@ -116,6 +116,18 @@ export function requirePaperId(id: string | PaperId): PaperId {
  * Looks the paper `id` up in `sources` (see the module comment). Throws a {@link UsageError} for text
  * that is no paper id, and a `cancelled` error when `signal` aborts; every other failure is a result.
  */
+/** Offers a paper found in `from` to the other sources that keep papers (the corpus index). */
+async function remember(paper: Paper, from: Source, sources: readonly Source[], log: Logger): Promise<void> {
+  for (const source of sources) {
+    if (source === from || !source.remember) continue;
+    try {
+      await source.remember(paper);
+    } catch (error) {
+      log.warn({ err: error, source: source.name }, 'could not keep the added paper');
+    }
+  }
+}
+
 export async function lookupPaper(id: string | PaperId, sources: readonly Source[], options: LookupOptions = {}): Promise<LookupResult> {
   const wanted = requirePaperId(id);
   const what = describePaperId(wanted);
@@ -153,6 +165,7 @@ export async function lookupPaper(id: string | PaperId, sources: readonly Source
         continue;
       }
       attempts.push({ source: source.name, outcome: 'found', ms });
+      await remember(paper, source, sources, log);
       return { status: 'found', id: wanted, paper, source: source.name, attempts, message: `Found ${what} in ${source.name}.` };
     } catch (error) {
       if (signal.aborted) throw new SynthError('cancelled', 'The lookup was cancelled.', { cause: error });

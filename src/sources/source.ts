@@ -26,12 +26,19 @@ export interface SourceContext {
   log: Logger;
   /** Reports a non-fatal problem (e.g. a malformed corpus line) to the run's progress. */
   warn?: (code: string, message: string) => void;
+  /** Reports progress of long local work (building the corpus index) as one line for the run's progress. */
+  progress?: (detail: string) => void;
 }
 
 /** A searchable database of papers. */
 export interface Source {
   /** Stable name shown in the methodology (`openalex`, `arxiv`, ..., `corpus`). */
   readonly name: string;
+  /**
+   * True for a source on this machine (the corpus): the live sources' time budget does not apply, as a
+   * first search may build the corpus index, which reports its own progress instead.
+   */
+  readonly local?: boolean;
   search(query: SearchQuery, ctx: SourceContext): Promise<Paper[]>;
   /**
    * Optional: the kinds of identifier {@link Source.lookup} resolves (a source without `lookup` is
@@ -44,4 +51,9 @@ export interface Source {
    * such record (an HTTP 404, an empty answer); throws a `SourceError` when the source failed.
    */
   lookup?(id: PaperId, ctx: SourceContext): Promise<Paper | undefined>;
+  /**
+   * Optional: keeps a paper another source found for a thread's `add`, so later searches of this source
+   * find it too (the corpus index takes it as a new segment). A failure is logged, never fatal.
+   */
+  remember?(paper: Paper): Promise<void>;
 }

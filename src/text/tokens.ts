@@ -23,29 +23,39 @@ export const STOPWORDS: ReadonlySet<string> = new Set(
 
 /** Lower-cased tokens of `text`, in order, stopwords included. */
 export function tokenize(text: string): string[] {
-  return (text.toLowerCase().replace(/’/g, "'").match(TOKEN) ?? []).map((t) => t.replace(/'s$/, ''));
+  const tokens = text.toLowerCase().replace(/’/g, "'").match(TOKEN) ?? [];
+  // Most tokens have no apostrophe: a test instead of a regex replace per token (indexing tokenises millions).
+  for (let i = 0; i < tokens.length; i++) if (tokens[i]!.endsWith("'s")) tokens[i] = tokens[i]!.slice(0, -2);
+  return tokens;
 }
 
 const stemCache = new Map<string, string>();
 
 /** Porter stem of one lower-cased token; numbers and symbol tokens are left as they are. */
 export function stem(token: string): string {
-  if (!/^\p{L}+$/u.test(token) || token.length <= 3) return token;
   let cached = stemCache.get(token);
   if (cached === undefined) {
-    cached = stemmer(token);
+    cached = !/^\p{L}+$/u.test(token) || token.length <= 3 ? token : stemmer(token);
     if (stemCache.size > 200_000) stemCache.clear();
     stemCache.set(token, cached);
   }
   return cached;
 }
 
+/** Each token's index term, or null for a stopword: one lookup per token when indexing a corpus. */
+const termCache = new Map<string, string | null>();
+
 /** Index terms of `text`: tokens without stopwords, stemmed. */
 export function terms(text: string): string[] {
   const out: string[] = [];
   for (const token of tokenize(text)) {
-    if (STOPWORDS.has(token)) continue;
-    out.push(stem(token));
+    let term = termCache.get(token);
+    if (term === undefined) {
+      term = STOPWORDS.has(token) ? null : stem(token);
+      if (termCache.size > 200_000) termCache.clear();
+      termCache.set(token, term);
+    }
+    if (term !== null) out.push(term);
   }
   return out;
 }
