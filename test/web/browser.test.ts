@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/model.js';
 import { FIXTURES, ROOT, SCIFACT } from '../helpers/paths.js';
 import { makeReport, scriptedSynthesize } from '../slack/scripted.js';
+import type { Synthesize } from '../../src/pipeline/synthesize.js';
 import { CHROMIUM, launchChromium } from './chromium.js';
 import { startWebHarness, type WebHarness } from './harness.js';
 
@@ -83,12 +84,23 @@ describe.skipIf(skip)('the web page in Chromium', () => {
   let hostile: WebHarness;
   let scripted: WebHarness;
 
+  /**
+   * The cancel test's runs: the first is slow (a minute of stages), so it is still going however long
+   * axe takes on a loaded machine before Cancel is pressed; the retry is quick.
+   */
+  const cancelThenRetry = (): Synthesize => {
+    const slow = scriptedSynthesize({ stepMs: 8_000, report: (id) => makeReport({ id }) });
+    const quick = scriptedSynthesize({ stepMs: 200, report: (id) => makeReport({ id }) });
+    let calls = 0;
+    return (request, options) => (calls++ === 0 ? slow : quick)(request, options);
+  };
+
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     [scifact, hostile, scripted, { context, offLoopback }] = await Promise.all([
       startWebHarness({ corpus: [SCIFACT.corpus], adapter: { progressIntervalMs: 100, tickMs: 500 } }),
       startWebHarness({ corpus: [HOSTILE_CORPUS] }),
-      startWebHarness({ synthesize: scriptedSynthesize({ stepMs: 400, report: (id) => makeReport({ id }) }) }),
+      startWebHarness({ synthesize: cancelThenRetry() }),
       launchChromium().then((browser) => {
         closeBrowser = browser.close;
         return browser;

@@ -92,14 +92,21 @@
       return old;
     }
     const open = openDetails(old);
-    const focused = old.contains(document.activeElement);
+    const active = document.activeElement;
+    const focused = old.contains(active);
+    // A focused control (Cancel) is found again in the new message by its form's action.
+    const action = focused ? active.closest?.('form[data-action]')?.getAttribute('action') : undefined;
     old.replaceWith(next);
     next.querySelectorAll('details').forEach((d, i) => {
       if (open[i]) d.open = true;
     });
     if (focused) {
-      next.setAttribute('tabindex', '-1');
-      next.focus();
+      const again = action ? [...next.querySelectorAll('form[data-action]')].find((f) => f.getAttribute('action') === action)?.querySelector('button') : undefined;
+      if (again) again.focus();
+      else {
+        next.setAttribute('tabindex', '-1');
+        next.focus();
+      }
     }
     return next;
   };
@@ -185,7 +192,11 @@
   }
 
   /** Cancel asks first, in place: "Cancel the run" or "Keep it running". */
-  const confirmCancel = (form) => {
+  const confirmCancel = (sent) => {
+    // The message may have been redrawn while the request was out: use its current Cancel form.
+    const form = [...threads.querySelectorAll('form[data-action="cancel"]')].find((f) => f.getAttribute('action') === sent.getAttribute('action'));
+    // None left: the run ended meanwhile, and there is nothing to confirm.
+    if (!form) return;
     const holder = form.closest('li') ?? form.parentElement;
     holder.querySelector('.confirm')?.remove();
     const box = document.createElement('div');
