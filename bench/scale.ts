@@ -41,7 +41,7 @@ const CHANNELS = 50;
 const WORKER_COUNTS = (process.env.SCALE_WORKERS ?? '1,2,4').split(',').map(Number);
 const LLM_LATENCY_MS = 500;
 const REDIS_URL = 'redis://127.0.0.1:6379/9';
-/** Which parts to run (`SCALE_PHASES=throughput,chaos,limits`, the default being all three). */
+/** Which parts to run (`SCALE_PHASES=throughput,chaos,limits`, the default being all three; `SCALE_WORKLOADS=llm|extractive` for one workload). */
 const PHASES = new Set((process.env.SCALE_PHASES ?? 'throughput,chaos,limits').split(','));
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -259,7 +259,10 @@ try {
     { name: 'extractive engine over SciFact', env: { SYNTH_SOURCES: 'none', SYNTH_CORPUS: join(SCIFACT, 'corpus.jsonl.gz') }, questions: scifactQuestions(QUESTIONS) },
   ];
   if (PHASES.has('throughput')) out(`## Throughput: ${QUESTIONS} questions from ${CHANNELS} channels, one front end, ${WORKER_COUNTS.join(', ')} workers (8 runs at once each)`);
+  // `SCALE_WORKLOADS=llm` or `extractive` runs one of the two.
+  const only = process.env.SCALE_WORKLOADS;
   for (const [w, workload] of PHASES.has('throughput') ? workloads.entries() : []) {
+    if (only && !workload.name.toLowerCase().startsWith(only)) continue;
     out('');
     out(`### ${workload.name}`);
     out('| workers | runs finished/s | × one worker | command → report p50 / p95 | command → answer in Slack p50 / p95 | lost | answered twice |');
