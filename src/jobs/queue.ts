@@ -158,6 +158,13 @@ export async function connectQueue(options: QueueClientOptions): Promise<QueueCl
     throw new SynthError((state.code as ErrorCode | undefined) ?? 'internal', state.message ?? 'The run failed on a worker.');
   };
 
+  /**
+   * Adds a run under its own id, once: BullMQ ignores an add whose id it already holds (waiting,
+   * running, or kept as finished), and a failure is final (the outcome hash carries why).
+   */
+  const enqueue = (id: string, request: RunRequest) =>
+    queue.add('run', { request }, { jobId: id, attempts: 1, removeOnComplete: { age: JOB_KEEP_S }, removeOnFail: { age: JOB_KEEP_S } });
+
   const cancel = async (id: string) => {
     await redis.set(keys.cancel(id), '1', 'EX', RUN_TTL_S);
     await redis.publish(keys.cancels, id);
@@ -200,7 +207,7 @@ export async function connectQueue(options: QueueClientOptions): Promise<QueueCl
         const state = (await redis.hgetall(keys.state(id))) as RunOutcomeState;
         if (!settledStatus(state.status)) {
           // Under the run's own id: a run already queued, running or kept as finished is not added again.
-          await queue.add('run', { request: job.request }, { jobId: id, attempts: 1, removeOnComplete: { age: JOB_KEEP_S }, removeOnFail: { age: JOB_KEEP_S } });
+          await enqueue(id, job.request);
         }
         for (let polls = 1; ; polls++) {
           if (ctx.signal.aborted) {
@@ -213,7 +220,7 @@ export async function connectQueue(options: QueueClientOptions): Promise<QueueCl
             // Given up by BullMQ (it stalled more often than allowed) without an outcome of its own.
             const where = await queue.getJobState(id);
             if (where === 'failed') throw new SynthError('interrupted', 'The run was interrupted on its workers too many times, so it was not resumed again.');
-            if (where === 'unknown') await queue.add('run', { request: job.request }, { jobId: id, attempts: 1, removeOnComplete: { age: JOB_KEEP_S }, removeOnFail: { age: JOB_KEEP_S } });
+            if (where === 'unknown') await enqueue(id, job.request);
           }
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, pollMs);
