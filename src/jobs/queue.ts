@@ -215,7 +215,14 @@ export async function connectQueue(options: QueueClientOptions): Promise<QueueCl
             throw isHandedBack(ctx.signal.reason) ? ctx.signal.reason : new SynthError('cancelled', 'The run was cancelled.');
           }
           const status = settled ? 'settled' : ((await redis.hget(keys.state(id), 'status')) ?? undefined);
-          if (status === 'settled' || settledStatus(status)) return await outcome(id);
+          if (status === 'settled' || settledStatus(status)) {
+            // Every event comes before the outcome: what the channel has not delivered yet (the poll
+            // saw the outcome first) is read from the run's log.
+            const from = last;
+            const rest = await redis.lrange(keys.log(id), from, -1);
+            rest.forEach((text, i) => handle(from + i + 1, JSON.parse(text) as RunMessage));
+            return await outcome(id);
+          }
           if (polls % 5 === 0) {
             // Given up by BullMQ (it stalled more often than allowed) without an outcome of its own.
             const where = await queue.getJobState(id);
